@@ -1,0 +1,1 @@
+"""PDFs and e-mails: data in, bytes out."""

@@ -1,0 +1,1 @@
+"""Pure business rules: money and VAT, product validation, order states, freight, quote pricing. No I/O."""

@@ -1,0 +1,1 @@
+"""One package per external system: contract models, httpx client, mapping."""

@@ -1,0 +1,1 @@
+"""Local fake servers of every external system, for the demo, tests and benchmarks; never imported by production code."""

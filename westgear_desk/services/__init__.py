@@ -1,0 +1,1 @@
+"""Use cases behind buttons and commands; the role checks live here."""

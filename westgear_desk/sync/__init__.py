@@ -1,0 +1,1 @@
+"""The sync engine (inbox, jobs, retry, scheduler, locks, runs, cursors) and one module per flow."""

@@ -1,0 +1,1 @@
+"""PySide6 user interface: windows, pages, item models, dialogs, the background-task helper."""

@@ -1,0 +1,1 @@
+"""The ASGI receiver that verifies webhook signatures and writes to the inbox."""
