@@ -59,8 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    ctx = context.CliContext(database_url=args.database_url)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra_args = extra
+    ctx = context.CliContext(
+        database_url=getattr(args, "sub_database_url", None) or args.database_url
+    )
     handler = getattr(args, "handler", None)
     if handler is None:
         from westgear_desk.cli import gui
