@@ -1,0 +1,1 @@
+"""Fortnox REST API v3 client, contract models and mapping."""
