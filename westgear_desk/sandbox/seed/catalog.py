@@ -1,0 +1,178 @@
+"""Valid catalog products: categories, variants, EAN-13s, prices and stock, one stream per index."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from westgear_desk.domain.identifiers import make_ean13
+from westgear_desk.sandbox.seed import words
+from westgear_desk.sandbox.seed.records import (
+    B2B_LEVELS,
+    BROKEN_KINDS,
+    CAMPAIGN,
+    CURRENCY,
+    LOCATIONS,
+    MODIFIED_STEP,
+    PRICE_LIST,
+    SEED_EPOCH,
+    BrokenKind,
+    SeedDangerousGoods,
+    SeedPrice,
+    SeedProduct,
+    SeedStock,
+    SeedVariant,
+)
+
+_CENT = Decimal("0.01")
+_CATEGORY_WEIGHTS = [c.weight for c in words.CATEGORIES]
+
+
+def rng_for(seed: int, kind: str, index: int) -> random.Random:
+    return random.Random(f"{seed}/{kind}/{index}")
+
+
+def local_id(seed: int, kind: str, index: int) -> str:
+    return hashlib.blake2b(f"{seed}/{kind}/{index}".encode(), digest_size=16).hexdigest()
+
+
+def _is_broken(seed: int, index: int, broken_share: float) -> bool:
+    return broken_share > 0 and rng_for(seed, "broken", index).random() < broken_share
+
+
+def broken_kind_for(seed: int, index: int, broken_share: float) -> BrokenKind | None:
+    """Return which defect product `index` carries, or None for a valid product."""
+    if not _is_broken(seed, index, broken_share):
+        return None
+    kind = BROKEN_KINDS[rng_for(seed, "kind", index).randrange(len(BROKEN_KINDS))]
+    if kind is BrokenKind.DUPLICATE_SKU and duplicate_target(seed, index, broken_share) is None:
+        return BrokenKind.INVALID_GTIN
+    return kind
+
+
+def duplicate_target(seed: int, index: int, broken_share: float) -> int | None:
+    """The nearest earlier valid product whose first SKU a duplicate-SKU record reuses."""
+    for j in range(index - 1, max(-1, index - 200), -1):
+        if not _is_broken(seed, j, broken_share):
+            return j
+    return None
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def price(price_list: str, incl: Decimal, vat_rate: Decimal, **dates: datetime) -> SeedPrice:
+    excl = money(incl / (1 + vat_rate / 100))
+    return SeedPrice(price_list, CURRENCY, money(incl), excl, **dates)
+
+
+def _variant_prices(
+    rng: random.Random, list_incl: Decimal, vat_rate: Decimal, modified: datetime
+) -> tuple[SeedPrice, ...]:
+    prices = [price(PRICE_LIST, list_incl, vat_rate)]
+    if rng.random() < 0.2:
+        start = modified - timedelta(days=rng.randrange(1, 20))
+        campaign = Decimal(int(list_incl * Decimal("0.8")))
+        prices.append(
+            price(CAMPAIGN, campaign, vat_rate, valid_from=start, valid_to=start + timedelta(30))
+        )
+    prices.extend(
+        price(level, Decimal(int(list_incl * factor)), vat_rate)
+        for level, factor in B2B_LEVELS.items()
+    )
+    return tuple(prices)
+
+
+def _variant_combos(
+    rng: random.Random, cat: words.Category, wanted: int | None
+) -> list[dict[str, str]]:
+    if not cat.axes:
+        return [{} for _ in range(wanted or 1)]
+    combos: list[dict[str, str]] = [{}]
+    for name, values in cat.axes:
+        pick = rng.sample(values, k=min(len(values), rng.randint(2, 4)))
+        combos = [{**c, name: v} for c in combos for v in pick]
+    if wanted is None:
+        return combos[: rng.randint(1, 6)]
+    while len(combos) < wanted:  # small axes: extend with a numbered edition
+        combos.append({**combos[len(combos) % len(combos)], "edition": str(len(combos))})
+    return combos[:wanted]
+
+
+def _variant_sku(product_sku: str, attrs: Mapping[str, str], position: int) -> str:
+    parts = [words.COLOUR_CODES.get(v, v) for v in attrs.values()]
+    code = "-".join(p.replace(" ", "").replace(",", "").upper()[:6] for p in parts)
+    return f"{product_sku}-{position + 1:02d}{'-' + code if code else ''}"
+
+
+def _build_variants(  # noqa: PLR0917 - one private call site
+    rng: random.Random,
+    cat: words.Category,
+    remote_id: str,
+    product_sku: str,
+    index: int,
+    wanted: int | None,
+    modified: datetime,
+) -> tuple[SeedVariant, ...]:
+    base_price = rng.randint(*cat.price_range)
+    base_weight = rng.uniform(*cat.weight_range)
+    variants = []
+    for pos, attrs in enumerate(_variant_combos(rng, cat, wanted)):
+        list_incl = Decimal(round(base_price * (1 + 0.05 * pos), -1) - 1)
+        locations = LOCATIONS if cat.store_stock else LOCATIONS[:1]
+        variants.append(
+            SeedVariant(
+                sku=_variant_sku(product_sku, attrs, pos),
+                parent_remote_id=remote_id,
+                gtin=make_ean13(f"735{(index * 10 + pos) % 10**9:09d}"),
+                attributes=attrs,
+                prices=_variant_prices(rng, list_incl, cat.vat_rate, modified),
+                stock=tuple(SeedStock(loc, rng.randrange(0, 60)) for loc in locations),
+                weight_kg=Decimal(str(round(base_weight * (1 + 0.03 * pos), 2))),
+                dims_cm=cat.dims_cm,
+            )
+        )
+    return tuple(variants)
+
+
+def build_valid_product(seed: int, index: int, variants_per_product: int | None) -> SeedProduct:
+    rng = rng_for(seed, "product", index)
+    cat = rng.choices(words.CATEGORIES, weights=_CATEGORY_WEIGHTS)[0]
+    brand, model = rng.choice(cat.brands), rng.choice(cat.models)
+    remote_id, sku = f"art-{100000 + index}", f"WG{index + 1:06d}"
+    modified = SEED_EPOCH + index * MODIFIED_STEP
+    variants = _build_variants(rng, cat, remote_id, sku, index, variants_per_product, modified)
+    description = rng.randrange(len(words.DESCRIPTION_SV))
+    return SeedProduct(
+        index=index,
+        remote_id=remote_id,
+        local_id=local_id(seed, "product", index),
+        sku=sku,
+        category=cat.key,
+        brand=brand,
+        names={"sv": f"{brand} {model} {cat.noun_sv}", "en": f"{brand} {model} {cat.noun_en}"},
+        descriptions={
+            "sv": words.DESCRIPTION_SV[description],
+            "en": words.DESCRIPTION_EN[description],
+        },
+        vat_rate=cat.vat_rate,
+        variant_attribute_names=tuple(name for name, _ in cat.axes)
+        if cat.axes or variants_per_product is None
+        else ("edition",),
+        variants=variants,
+        specifications=tuple((name, rng.choice(values)) for name, values in cat.specs),
+        media=tuple(
+            f"https://media.westgear.example/products/{sku}/{n}.jpg"
+            for n in range(1, rng.randint(2, 4))
+        ),
+        dangerous_goods=SeedDangerousGoods(cat.un_number, cat.dg_class or "")
+        if cat.un_number
+        else None,
+        freight=cat.freight,
+        created=modified - timedelta(days=rng.randrange(1, 700)),
+        modified=modified,
+    )
