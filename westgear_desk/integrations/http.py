@@ -81,7 +81,8 @@ def error_for_status(
     Retry-After; 400/404/409/422 DataError; any other status PermanentError.
     """
     status = response.status_code
-    text = message or f"{system} answered HTTP {status} to {response.request.method} request"
+    request = response.request
+    text = message or f"{system} answered HTTP {status} to {request.method} {request.url.path}"
     kwargs: dict[str, Any] = {
         "system": system,
         "status_code": status,

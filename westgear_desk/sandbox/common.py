@@ -25,6 +25,7 @@ from westgear_desk.sandbox.faults import (
     FaultMiddleware,
     FaultSettings,
     FaultState,
+    HeldRequests,
     RequestLog,
     RequestRecorder,
 )
@@ -82,12 +83,18 @@ class SandboxApp(Starlette):
         self.name = name
         self.faults = FaultState(faults)
         self.requests = RequestLog()
+        self.held = HeldRequests()
         self._reset_state = reset
         self._drift = drift
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
-        return RequestRecorder(FaultMiddleware(inner, self.faults, self._drift), self.requests)
+        faulted = FaultMiddleware(inner, self.faults, self._drift, self.held)
+        return RequestRecorder(faulted, self.requests)
+
+    def release_held(self) -> None:
+        """End every request the "timeout" fault holds open (thread-safe; used on stop)."""
+        self.held.release_all()
 
     def reset(self) -> None:
         """Restore the seeded state, forget received requests, restart fault counters."""

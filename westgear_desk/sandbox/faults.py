@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self
 from urllib.parse import parse_qsl
 
 import pydantic
@@ -138,10 +140,18 @@ async def send_json(send: Send, status: int, body: Any, headers: list[tuple[byte
     await send({"type": "http.response.body", "body": payload, "more_body": False})
 
 
-def _transport_of(send: Send) -> asyncio.BaseTransport | None:
-    """The server's socket transport behind `send`, when the server is uvicorn."""
+class _Abortable(Protocol):
+    def abort(self) -> None: ...
+
+
+def _transport_of(send: Send) -> _Abortable | None:
+    """The server's socket transport behind `send`, when the server is uvicorn.
+
+    uvicorn hands the app its RequestResponseCycle's bound `send`; the cycle holds the
+    transport (asyncio's or uvloop's, which share no base class, hence duck typing).
+    """
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    return transport if isinstance(transport, asyncio.BaseTransport) else None
+    return transport if callable(getattr(transport, "abort", None)) else None
 
 
 class ConnectionDroppedError(Exception):
@@ -153,7 +163,7 @@ async def drop_connection(receive: Receive, send: Send) -> None:
     transport = _transport_of(send)
     if transport is None:
         raise ConnectionDroppedError("sandbox fault: connection dropped")
-    transport.abort() if isinstance(transport, asyncio.WriteTransport) else transport.close()
+    transport.abort()
     await _wait_disconnect(receive, 5.0)
 
 
@@ -166,6 +176,40 @@ async def _wait_disconnect(receive: Receive, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+class HeldRequests:
+    """Requests held open by the "timeout" fault, releasable from any thread (server stop)."""
+
+    def __init__(self) -> None:
+        self._held: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._lock = threading.Lock()
+
+    async def hold(self, receive: Receive, timeout: float) -> None:
+        """Wait until the client goes away, `timeout` passes or `release_all` is called."""
+        entry = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._held.add(entry)
+        waiters = {
+            asyncio.ensure_future(_wait_disconnect(receive, timeout)),
+            asyncio.ensure_future(entry[1].wait()),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            with self._lock:
+                self._held.discard(entry)
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    def release_all(self) -> None:
+        """End every hold now (thread-safe)."""
+        with self._lock:
+            entries = list(self._held)
+        for loop, event in entries:
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                loop.call_soon_threadsafe(event.set)
 
 
 def _is_json(start: Message) -> bool:
@@ -223,10 +267,17 @@ class FaultMiddleware:
     request open; it must sit outside Starlette's own error middleware to see the raw `send`.
     """
 
-    def __init__(self, app: ASGIApp, state: FaultState, drift: DriftHook | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        state: FaultState,
+        drift: DriftHook | None = None,
+        held: HeldRequests | None = None,
+    ) -> None:
         self.app = app
         self.state = state
         self.drift = drift
+        self.held = held or HeldRequests()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -243,7 +294,7 @@ class FaultMiddleware:
             body = {"error": "too_many_requests", "message": "Injected fault: slow down"}
             await send_json(send, 429, body, [(b"retry-after", retry_after)])
         elif decision.action == "timeout":
-            await _wait_disconnect(receive, TIMEOUT_HOLD_S)
+            await self.held.hold(receive, TIMEOUT_HOLD_S)
             await drop_connection(receive, send)
         elif decision.action == "drop":
             await drop_connection(receive, send)
