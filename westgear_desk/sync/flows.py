@@ -204,15 +204,32 @@ class FlowRegistry:
 class ScheduleSettingsLike(Protocol):
     """The schedule part of the settings (`Settings.schedules`) the engine reads."""
 
-    job_tick_s: float
-    inbox_tick_s: float
-    stock_price_interval_s: float
-    catalog_interval_s: float
-    customers_orders_interval_s: float
-    full_refresh_cron: str
-    tracking_interval_s: float
-    misfire_grace_s: float
-    timezone: str
+    @property
+    def job_tick_s(self) -> float: ...
+
+    @property
+    def inbox_tick_s(self) -> float: ...
+
+    @property
+    def stock_price_interval_s(self) -> float: ...
+
+    @property
+    def catalog_interval_s(self) -> float: ...
+
+    @property
+    def customers_orders_interval_s(self) -> float: ...
+
+    @property
+    def full_refresh_cron(self) -> str: ...
+
+    @property
+    def tracking_interval_s(self) -> float: ...
+
+    @property
+    def misfire_grace_s(self) -> float: ...
+
+    @property
+    def timezone(self) -> str: ...
 
 
 def standard_schedules(settings: ScheduleSettingsLike) -> dict[str, Schedule]:
