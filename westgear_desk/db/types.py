@@ -120,3 +120,11 @@ def str_enum(enum_cls: type[enum.StrEnum], *, name: str | None = None) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+class Percent(_ExactDecimal):
+    """A percentage 0-100 with two decimals (a discount of 12.5 % is 12.50): Numeric(5, 2)."""
+
+    impl = Numeric(5, 2, asdecimal=True)
+    cache_ok = True
+    quantum = _CENT
