@@ -1,0 +1,415 @@
+"""Claims due outbox jobs, runs their handlers under a lease, and records every attempt.
+
+Claiming is one statement (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``) that
+takes a small batch; the claim commits before any handler runs, so handlers never hold a
+row lock. `attempts` doubles as a fencing token: finishing is a guarded UPDATE that only
+succeeds while this worker still owns that very attempt, so a worker that lost its lease
+(and whose job another desk took over) cannot overwrite the newer outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from westgear_desk.db.enums import JobAttemptOutcome, JobStatus
+from westgear_desk.db.models.engine import JobAttempt
+from westgear_desk.errors import ErrorCategory
+from westgear_desk.log import correlation_scope
+from westgear_desk.sync.claims import (
+    Clock,
+    Failure,
+    Heartbeat,
+    is_database_outage,
+    rowcount,
+    utcnow,
+)
+from westgear_desk.sync.claims import worker_token as make_worker_token
+from westgear_desk.sync.jobs import JOBS, JobContext, JobRegistry
+from westgear_desk.sync.retry import PolicyResolver
+
+ATTEMPTS = cast(Table, JobAttempt.__table__)
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 10
+FINISH_BACKOFF_S = (0.1, 0.3, 1.0, 2.0, 4.0)
+LEASE_LOST = "LeaseExpired"
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker owns until its lease expires."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    correlation_id: str | None
+    attempt_no: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: JobStatus
+    outcome: JobAttemptOutcome
+    delay_s: float | None
+    failure: Failure | None
+    started: datetime
+    latency_ms: int
+
+
+class JobWorker:
+    """Runs due jobs of the kinds in `registry`; many workers on many desks may run at once."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        registry: JobRegistry,
+        *,
+        desk_id: str,
+        policies: PolicyResolver,
+        lease_s: float = 60.0,
+        heartbeat_s: float | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        rng: random.Random | None = None,
+    ) -> None:
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
+        self._factory = session_factory
+        self._registry = registry
+        self._policies = policies
+        self._lease_s = lease_s
+        self._heartbeat_s = heartbeat_s if heartbeat_s is not None else lease_s / 3
+        self._batch = max(1, batch_size)
+        self._rng = rng or random.Random()
+        self.desk_id = desk_id
+        self.worker_id = make_worker_token(desk_id)
+        self._held: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._stop = threading.Event()
+
+    # --- public ------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Finish the job in hand, claim no more, and hand back claimed jobs not yet started."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run_once(self, max_jobs: int = 50) -> int:
+        """Claim due jobs and run them one by one; return how many ran.
+
+        A database outage while claiming ends the round quietly (the next tick retries).
+        """
+        ran = 0
+        with contextlib.ExitStack() as stack:
+            while ran < max_jobs and not self._stop.is_set():
+                batch = self._claim_safely(min(self._batch, max_jobs - ran))
+                if not batch:
+                    break
+                if ran == 0:
+                    stack.enter_context(self._heartbeat())
+                ran += self._run_batch(batch)
+        return ran
+
+    def reclaim_expired(self, limit: int = 100) -> int:
+        """Put jobs whose lease expired back to pending (an attempt with outcome lease_lost)."""
+        try:
+            with self._factory() as session, session.begin():
+                return self._reclaim(session, limit)
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("reclaiming expired job leases failed: database unavailable")
+            return 0
+
+    # --- claiming ----------------------------------------------------------------------
+
+    def _claim_safely(self, limit: int) -> list[ClaimedJob]:
+        kinds = self._registry.kinds
+        if not kinds or limit < 1:
+            return []
+        try:
+            with self._factory() as session, session.begin():
+                jobs = self._claim(session, kinds, limit)
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("claiming jobs failed: database unavailable; next tick tries again")
+            return []
+        with self._held_lock:
+            self._held.update(job.id for job in jobs)
+        return jobs
+
+    def _claim(self, session: Session, kinds: Sequence[str], limit: int) -> list[ClaimedJob]:
+        clock = Clock.of(session)
+        due: Select[Any] = (
+            select(JOBS.c.id)
+            .where(JOBS.c.status == JobStatus.PENDING, JOBS.c.run_at <= clock.now())
+            .where(JOBS.c.kind.in_(kinds))
+            .order_by(JOBS.c.run_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(JOBS)
+            .where(JOBS.c.id.in_(due))
+            .values(
+                status=JobStatus.RUNNING,
+                locked_by=self.worker_id,
+                lease_expires_at=clock.plus(self._lease_s),
+                attempts=JOBS.c.attempts + 1,
+                updated_at=clock.now(),
+            )
+            .returning(
+                JOBS.c.id,
+                JOBS.c.kind,
+                JOBS.c.payload,
+                JOBS.c.idempotency_key,
+                JOBS.c.correlation_id,
+                JOBS.c.attempts,
+            )
+        )
+        rows = session.execute(claim).all()
+        jobs = [
+            ClaimedJob(
+                r.id, r.kind, dict(r.payload or {}), r.idempotency_key, r.correlation_id, r.attempts
+            )
+            for r in rows
+        ]
+        return sorted(jobs, key=lambda job: job.id)
+
+    # --- running -----------------------------------------------------------------------
+
+    def _run_batch(self, batch: list[ClaimedJob]) -> int:
+        ran = 0
+        for index, job in enumerate(batch):
+            if self._stop.is_set():
+                self._release(batch[index:])
+                break
+            self._run(job)
+            ran += 1
+        return ran
+
+    def _run(self, job: ClaimedJob) -> None:
+        handler = self._registry.handler_for(job.kind)
+        context = JobContext(
+            job_id=job.id,
+            kind=job.kind,
+            payload=job.payload,
+            idempotency_key=job.idempotency_key,
+            correlation_id=job.correlation_id,
+            attempt_no=job.attempt_no,
+            session_factory=self._factory,
+            _heartbeat=lambda: self._extend([job.id]) > 0,
+        )
+        started = utcnow()
+        clock_start = time.perf_counter()
+        failure: Failure | None = None
+        with correlation_scope(job.correlation_id):
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler registered for job kind {job.kind!r}")
+                handler(context)
+            except Exception as exc:
+                failure = Failure.of(exc)
+                log.warning(
+                    "job %s (%s) attempt %s failed: %s",
+                    job.id,
+                    job.kind,
+                    job.attempt_no,
+                    failure.error_class,
+                )
+            latency_ms = round((time.perf_counter() - clock_start) * 1000)
+            self._finish(job, self._outcome(job, failure, started, latency_ms))
+        with self._held_lock:
+            self._held.discard(job.id)
+
+    def _outcome(
+        self, job: ClaimedJob, failure: Failure | None, started: datetime, latency_ms: int
+    ) -> _Outcome:
+        if failure is None:
+            return _Outcome(JobStatus.DONE, JobAttemptOutcome.SUCCEEDED, None, None, started,
+                            latency_ms)  # fmt: skip
+        delay = None
+        if failure.retryable:
+            policy = self._policies.for_kind(job.kind)
+            delay = policy.delay_for(job.attempt_no, retry_after=failure.retry_after, rng=self._rng)
+        if delay is None:
+            return _Outcome(JobStatus.DEAD, JobAttemptOutcome.DEAD, None, failure, started,
+                            latency_ms)  # fmt: skip
+        return _Outcome(JobStatus.PENDING, JobAttemptOutcome.RETRY, delay, failure, started,
+                        latency_ms)  # fmt: skip
+
+    def _finish(self, job: ClaimedJob, outcome: _Outcome) -> None:
+        """Record the outcome; retried through short database outages, then left to the lease."""
+        for pause in (*FINISH_BACKOFF_S, None):
+            try:
+                with self._factory() as session, session.begin():
+                    self._write_outcome(session, job, outcome)
+                return
+            except DBAPIError as exc:
+                if not is_database_outage(exc) or pause is None:
+                    log.exception(
+                        "job %s: could not record its outcome; it runs again after "
+                        "its lease expires",
+                        job.id,
+                    )
+                    return
+                time.sleep(pause)
+
+    def _write_outcome(self, session: Session, job: ClaimedJob, outcome: _Outcome) -> None:
+        clock = Clock.of(session)
+        failure = outcome.failure
+        next_run = clock.plus(outcome.delay_s) if outcome.delay_s is not None else None
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "locked_by": None,
+            "lease_expires_at": None,
+            "updated_at": clock.now(),
+            "last_error": failure.message if failure else None,
+            "last_error_class": failure.error_class if failure else None,
+            "last_http_status": failure.http_status if failure else None,
+        }
+        if next_run is not None:
+            values["run_at"] = next_run
+        else:
+            values["finished_at"] = clock.now()
+        guarded = (
+            update(JOBS)
+            .where(JOBS.c.id == job.id, JOBS.c.locked_by == self.worker_id)
+            .where(JOBS.c.status == JobStatus.RUNNING, JOBS.c.attempts == job.attempt_no)
+            .values(values)
+        )
+        if rowcount(session.execute(guarded)) != 1:
+            log.warning(
+                "job %s: lease lost before attempt %s finished; outcome not recorded",
+                job.id,
+                job.attempt_no,
+            )
+            return
+        session.execute(
+            insert(ATTEMPTS).values(
+                job_id=job.id,
+                attempt_no=job.attempt_no,
+                desk=self.desk_id,
+                started_at=outcome.started,
+                finished_at=utcnow(),
+                outcome=outcome.outcome,
+                error_class=failure.error_class if failure else None,
+                error_category=failure.category if failure else None,
+                message=failure.message if failure else None,
+                http_status=failure.http_status if failure else None,
+                request_id=failure.request_id if failure else None,
+                latency_ms=outcome.latency_ms,
+                next_run_at=next_run,
+            )
+        )
+
+    # --- leases ------------------------------------------------------------------------
+
+    def _heartbeat(self) -> Heartbeat:
+        def beat() -> None:
+            with self._held_lock:
+                held = sorted(self._held)
+            if held:
+                self._extend(held)
+
+        return Heartbeat(self._heartbeat_s, beat, name=f"job-lease-{self.worker_id}")
+
+    def _extend(self, ids: Sequence[int]) -> int:
+        with self._factory() as session, session.begin():
+            clock = Clock.of(session)
+            result = session.execute(
+                update(JOBS)
+                .where(JOBS.c.id.in_(ids), JOBS.c.locked_by == self.worker_id)
+                .where(JOBS.c.status == JobStatus.RUNNING)
+                # updated_at stays the claim time: a reclaim reports it as the attempt's start
+                .values(lease_expires_at=clock.plus(self._lease_s), updated_at=JOBS.c.updated_at)
+            )
+            return rowcount(result)
+
+    def _release(self, jobs: Sequence[ClaimedJob]) -> None:
+        """Hand back claimed jobs that never started (their claim does not count)."""
+        ids = [job.id for job in jobs]
+        try:
+            with self._factory() as session, session.begin():
+                session.execute(
+                    update(JOBS)
+                    .where(JOBS.c.id.in_(ids), JOBS.c.locked_by == self.worker_id)
+                    .where(JOBS.c.status == JobStatus.RUNNING)
+                    .values(
+                        status=JobStatus.PENDING,
+                        locked_by=None,
+                        lease_expires_at=None,
+                        attempts=JOBS.c.attempts - 1,
+                    )
+                )
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("could not hand back %d jobs; their leases will expire", len(ids))
+        with self._held_lock:
+            self._held.difference_update(ids)
+
+    def _reclaim(self, session: Session, limit: int) -> int:
+        clock = Clock.of(session)
+        expired = session.execute(
+            select(JOBS.c.id, JOBS.c.kind, JOBS.c.attempts, JOBS.c.locked_by, JOBS.c.updated_at)
+            .where(JOBS.c.status == JobStatus.RUNNING, JOBS.c.lease_expires_at < clock.now())
+            .order_by(JOBS.c.lease_expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in expired:
+            self._reclaim_one(session, clock, row)
+        return len(expired)
+
+    def _reclaim_one(self, session: Session, clock: Clock, row: Any) -> None:
+        attempt_no = max(int(row.attempts), 1)
+        delay = self._policies.for_kind(row.kind).delay_for(attempt_no, rng=self._rng)
+        owner = str(row.locked_by or "?")
+        message = f"lease expired: {owner} stopped answering during attempt {attempt_no}"
+        next_run = clock.plus(delay) if delay is not None else None
+        values: dict[str, Any] = {
+            "status": JobStatus.PENDING if next_run is not None else JobStatus.DEAD,
+            "locked_by": None,
+            "lease_expires_at": None,
+            "updated_at": clock.now(),
+            "last_error": message,
+            "last_error_class": LEASE_LOST,
+            "last_http_status": None,
+        }
+        if next_run is not None:
+            values["run_at"] = next_run
+        else:
+            values["finished_at"] = clock.now()
+        session.execute(update(JOBS).where(JOBS.c.id == row.id).values(values))
+        session.execute(
+            insert(ATTEMPTS).values(
+                job_id=row.id,
+                attempt_no=attempt_no,
+                desk=owner.split(":", 1)[0],
+                started_at=row.updated_at,
+                finished_at=utcnow(),
+                outcome=JobAttemptOutcome.LEASE_LOST,
+                error_class=LEASE_LOST,
+                error_category=ErrorCategory.TRANSIENT,
+                message=message,
+                next_run_at=next_run,
+            )
+        )
+        log.warning("job %s: %s", row.id, message)
