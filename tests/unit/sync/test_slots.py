@@ -98,7 +98,7 @@ def test_malformed_cron_refused(bad: str) -> None:
 
 def test_naive_times_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        IntervalSchedule(60).slot_at(dt.datetime(2026, 1, 1))  # noqa: DTZ001
+        IntervalSchedule(60).slot_at(dt.datetime(2026, 1, 1))
     with pytest.raises(ValueError):
         IntervalSchedule(0)
 
