@@ -1,0 +1,1 @@
+"""Shared test fixtures and fakes (databases, sandboxes), imported by tests/conftest.py."""
