@@ -1,0 +1,1 @@
+"""Sharespine (Plugboard) integration: contract models and the API client."""
