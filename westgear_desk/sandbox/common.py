@@ -262,7 +262,7 @@ class WebhookSender:
             for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
                 status, error = self._post(client, webhook)
                 self._note(webhook, copy, attempt, status, error)
-                if status is not None and status < 500:
+                if (status is not None and status < 500) or attempt == WEBHOOK_ATTEMPTS:
                     break
                 time.sleep(WEBHOOK_RETRY_DELAY_S * attempt)
         with self._idle:
