@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, func
+from sqlalchemy import ColumnElement, CursorResult, Result, Table, bindparam, func, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -141,3 +141,30 @@ class Heartbeat:
                 self._beat()
             except Exception:
                 log.warning("lease heartbeat failed; trying again next tick", exc_info=True)
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: object,
+    reason: str | None,
+    details: dict[str, Any],
+    correlation_id: str | None = None,
+) -> None:
+    """Write one audit_log row in the caller's transaction."""
+    from westgear_desk.db.models.admin import AuditEntry
+
+    session.execute(
+        insert(cast(Table, AuditEntry.__table__)).values(
+            username=actor[:64],
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            reason=reason,
+            details=details,
+            correlation_id=correlation_id,
+        )
+    )

@@ -57,6 +57,12 @@ class ClaimedJob:
     idempotency_key: str
     correlation_id: str | None
     attempt_no: int
+    retry_base: int = 0
+
+    @property
+    def policy_attempt(self) -> int:
+        """The attempt number the retry policy sees (counted from the last manual retry)."""
+        return max(self.attempt_no - self.retry_base, 1)
 
 
 @dataclass(frozen=True)
@@ -181,12 +187,19 @@ class JobWorker:
                 JOBS.c.idempotency_key,
                 JOBS.c.correlation_id,
                 JOBS.c.attempts,
+                JOBS.c.retry_base,
             )
         )
         rows = session.execute(claim).all()
         jobs = [
             ClaimedJob(
-                r.id, r.kind, dict(r.payload or {}), r.idempotency_key, r.correlation_id, r.attempts
+                r.id,
+                r.kind,
+                dict(r.payload or {}),
+                r.idempotency_key,
+                r.correlation_id,
+                r.attempts,
+                r.retry_base,
             )
             for r in rows
         ]
@@ -242,17 +255,22 @@ class JobWorker:
         self, job: ClaimedJob, failure: Failure | None, started: datetime, latency_ms: int
     ) -> _Outcome:
         if failure is None:
-            return _Outcome(JobStatus.DONE, JobAttemptOutcome.SUCCEEDED, None, None, started,
-                            latency_ms)  # fmt: skip
+            return _Outcome(
+                JobStatus.DONE, JobAttemptOutcome.SUCCEEDED, None, None, started, latency_ms
+            )
         delay = None
         if failure.retryable:
             policy = self._policies.for_kind(job.kind)
-            delay = policy.delay_for(job.attempt_no, retry_after=failure.retry_after, rng=self._rng)
+            delay = policy.delay_for(
+                job.policy_attempt, retry_after=failure.retry_after, rng=self._rng
+            )
         if delay is None:
-            return _Outcome(JobStatus.DEAD, JobAttemptOutcome.DEAD, None, failure, started,
-                            latency_ms)  # fmt: skip
-        return _Outcome(JobStatus.PENDING, JobAttemptOutcome.RETRY, delay, failure, started,
-                        latency_ms)  # fmt: skip
+            return _Outcome(
+                JobStatus.DEAD, JobAttemptOutcome.DEAD, None, failure, started, latency_ms
+            )
+        return _Outcome(
+            JobStatus.PENDING, JobAttemptOutcome.RETRY, delay, failure, started, latency_ms
+        )
 
     def _finish(self, job: ClaimedJob, outcome: _Outcome) -> None:
         """Record the outcome; retried through short database outages, then left to the lease."""
@@ -368,7 +386,14 @@ class JobWorker:
     def _reclaim(self, session: Session, limit: int) -> int:
         clock = Clock.of(session)
         expired = session.execute(
-            select(JOBS.c.id, JOBS.c.kind, JOBS.c.attempts, JOBS.c.locked_by, JOBS.c.updated_at)
+            select(
+                JOBS.c.id,
+                JOBS.c.kind,
+                JOBS.c.attempts,
+                JOBS.c.retry_base,
+                JOBS.c.locked_by,
+                JOBS.c.updated_at,
+            )
             .where(JOBS.c.status == JobStatus.RUNNING, JOBS.c.lease_expires_at < clock.now())
             .order_by(JOBS.c.lease_expires_at)
             .limit(limit)
@@ -380,7 +405,8 @@ class JobWorker:
 
     def _reclaim_one(self, session: Session, clock: Clock, row: Any) -> None:
         attempt_no = max(int(row.attempts), 1)
-        delay = self._policies.for_kind(row.kind).delay_for(attempt_no, rng=self._rng)
+        policy_attempt = max(attempt_no - int(row.retry_base), 1)
+        delay = self._policies.for_kind(row.kind).delay_for(policy_attempt, rng=self._rng)
         owner = str(row.locked_by or "?")
         message = f"lease expired: {owner} stopped answering during attempt {attempt_no}"
         next_run = clock.plus(delay) if delay is not None else None

@@ -46,6 +46,8 @@ class Job(IdMixin, TimestampMixin, Base):
         str_enum(JobStatus), server_default=JobStatus.PENDING.value, default=JobStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    #: `attempts` at the last manual retry; the retry policy counts attempts from here.
+    retry_base: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     run_at: Mapped[dt.datetime] = now_default()
     locked_by: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
