@@ -1,0 +1,121 @@
+"""Every Sharespine sandbox answer validates against the model the client uses; hypothesis too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from westgear_desk.errors import DataError
+from westgear_desk.integrations.drift import parse_contract
+from westgear_desk.integrations.sharespine.contract import (
+    CUSTOMER_PAGE,
+    ORDER_PAGE,
+    PRODUCT_PAGE,
+    ChangeNotification,
+    ConnectionInfo,
+    ErrorBody,
+    Product,
+)
+from westgear_desk.sandbox.seed import generate_catalog
+from westgear_desk.sandbox.sharespine.admin import sign
+from westgear_desk.sandbox.sharespine.payloads import product_json
+
+
+def test_every_list_answer_validates_without_drift(
+    sharespine_url: str, auth_headers: dict[str, str]
+) -> None:
+    for path, adapter in (
+        ("/api/product", PRODUCT_PAGE),
+        ("/api/customer", CUSTOMER_PAGE),
+        ("/api/order", ORDER_PAGE),
+    ):
+        response = httpx.get(sharespine_url + path, headers=auth_headers, params={"limit": 1000})
+        assert response.status_code == 200
+        records = adapter.validate_json(response.content)
+        assert len(records) == int(response.headers["X-Total-Count"])
+        drifted = [r for r in records if r.unknown_fields()]
+        # only products deliberately broken with a new field drift
+        assert all(r.unknown_fields() == ["sustainabilityScore"] for r in drifted)
+
+
+def test_info_single_product_and_errors_validate(
+    sharespine_url: str, auth_headers: dict[str, str]
+) -> None:
+    info = httpx.get(sharespine_url + "/api/", headers=auth_headers)
+    assert not ConnectionInfo.model_validate_json(info.content).unknown_fields()
+    one = httpx.get(
+        sharespine_url + "/api/product/by-remote-id",
+        params={"remoteId": "art-100001"},
+        headers=auth_headers,
+    )
+    assert Product.model_validate_json(one.content).remote_id == "art-100001"
+    for response in (
+        httpx.get(sharespine_url + "/api/product", headers={**auth_headers, "X-Tenant": "x"}),
+        httpx.get(sharespine_url + "/api/product/" + "0" * 32, headers=auth_headers),
+        httpx.get(sharespine_url + "/api/product", params={"limit": "x"}, headers=auth_headers),
+        httpx.post(
+            sharespine_url + "/api/log/event", json={"severity": "Oops"}, headers=auth_headers
+        ),
+    ):
+        assert response.status_code in {400, 401, 404, 422}
+        body = ErrorBody.model_validate_json(response.content)
+        assert body.name and body.category and not body.unknown_fields()
+
+
+def test_change_notification_is_signed_and_validates(sharespine_url: str) -> None:
+    from westgear_desk.sandbox.sharespine import CREDENTIALS
+
+    body = (
+        b'{"eventId":"e1","recordType":"product","localId":"ab","remoteId":"art-100001",'
+        b'"changes":["stock"],"lastModified":"2026-01-01T00:00:00Z"}'
+    )
+    note = ChangeNotification.model_validate_json(body)
+    assert note.changes == ["stock"]
+    assert len(sign(body, CREDENTIALS["webhook_secret"])) == 64
+
+
+SAMPLE = [product_json(p) for p in generate_catalog(2, 40, 0.5)]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SAMPLE))
+def test_generated_payloads_round_trip(payload: dict[str, Any]) -> None:
+    model = Product.model_validate(payload)
+    again = Product.model_validate(model.model_dump(mode="json", by_alias=True))
+    assert again == model
+
+
+_FIELDS = ["localId", "lastModified", "variants", "prices", "vatRatePercent", "stockPerLocation"]
+_BAD = st.one_of(
+    st.integers(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.none(),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SAMPLE), st.sampled_from(_FIELDS), _BAD)
+def test_invalid_payloads_are_rejected_naming_the_field(
+    payload: dict[str, Any], field: str, bad: object
+) -> None:
+    mutated = dict(payload)
+    if field in {"prices", "stockPerLocation"}:
+        variant = dict(mutated["variants"][0]) if mutated["variants"] else {}
+        variant[field] = bad
+        mutated["variants"] = [variant]
+    else:
+        mutated[field] = bad
+    try:
+        Product.model_validate(mutated)
+    except pydantic.ValidationError as exc:
+        with pytest.raises(DataError) as caught:
+            parse_contract(Product, mutated, system="sharespine")
+        assert field in str(caught.value)
+        assert any(field in [str(p) for p in e["loc"]] for e in exc.errors())
