@@ -26,7 +26,6 @@ SQLITE_BEGIN_OPTION = "westgear_sqlite_begin"
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
-    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
 )
 PG_POOL_SIZE = 5
@@ -34,7 +33,11 @@ PG_MAX_OVERFLOW = 5
 
 
 def create_engine_for(
-    url: str | URL, *, echo: bool = False, application_name: str = "westgear-desk"
+    url: str | URL,
+    *,
+    echo: bool = False,
+    application_name: str = "westgear-desk",
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> Engine:
     """Return an engine for a SQLite or PostgreSQL URL, configured as this app needs it.
 
@@ -43,31 +46,32 @@ def create_engine_for(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, echo=echo)
+        return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=sqlite_busy_timeout_ms)
     if parsed.get_backend_name() == "postgresql":
         return _postgres_engine(parsed, echo=echo, application_name=application_name)
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 
 
-def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine, "connect", _on_sqlite_connect)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+    pragmas = (*_SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Stop sqlite3 from issuing its own BEGIN; `_on_sqlite_begin` does it instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
-
-
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Stop the sqlite3 module from issuing its own BEGIN; `_on_sqlite_begin` does it instead.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
