@@ -27,9 +27,20 @@ def _module_name(system: str) -> str:
     return f"westgear_desk.sandbox.{system}"
 
 
+def is_available(system: str) -> bool:
+    """True when `westgear_desk.sandbox.<system>` exists and has a `build` function.
+
+    An error raised while importing an existing module propagates: it is a bug to see.
+    """
+    name = _module_name(system)
+    if importlib.util.find_spec(name) is None:
+        return False
+    return callable(getattr(importlib.import_module(name), "build", None))
+
+
 def available_systems() -> tuple[str, ...]:
-    """The systems of ALL_SYSTEMS whose sandbox module is installed, in ALL_SYSTEMS order."""
-    return tuple(s for s in ALL_SYSTEMS if importlib.util.find_spec(_module_name(s)) is not None)
+    """The systems of ALL_SYSTEMS whose sandbox can be built, in ALL_SYSTEMS order."""
+    return tuple(system for system in ALL_SYSTEMS if is_available(system))
 
 
 def build_system(system: str, config: SandboxConfig) -> SandboxSystem:
