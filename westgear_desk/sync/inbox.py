@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, select
@@ -24,6 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from westgear_desk.db.enums import InboxStatus
 from westgear_desk.log import SECRET, current_correlation_id, key_kind
 from westgear_desk.sync.claims import Clock
+from westgear_desk.sync.inbox_worker import (
+    ATTEMPTS as INBOX_ATTEMPTS,
+)
 from westgear_desk.sync.inbox_worker import (
     EVENTS,
     EventIgnored,
@@ -35,12 +39,16 @@ from westgear_desk.sync.inbox_worker import (
 from westgear_desk.sync.retry import PolicyResolver
 
 __all__ = [
+    "AttemptView",
     "EventIgnored",
+    "EventSummary",
     "InboxContext",
     "InboxProcessor",
     "InboxRegistry",
     "Processor",
     "RecordResult",
+    "get_event",
+    "list_events",
     "record",
     "replay",
 ]
@@ -171,3 +179,120 @@ def replay(
         lease_s=lease_s,
     )
     processor.replay(event_id, actor=actor, reason=reason)
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """One line of the inbox list (no body: it may hold personal data)."""
+
+    id: int
+    source: str
+    event_type: str
+    dedupe_key: str
+    status: str
+    attempts: int
+    signature_ok: bool
+    correlation_id: str | None
+    received_at: datetime
+    processed_at: datetime | None
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("received_at", "processed_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return data
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One processing of an event, replays marked with who asked for them."""
+
+    attempt_no: int
+    desk: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    error_class: str | None
+    message: str | None
+    is_replay: bool
+    replayed_by: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("started_at", "finished_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return data
+
+
+def _summary(row: Any) -> EventSummary:
+    return EventSummary(
+        row.id,
+        row.source,
+        row.event_type,
+        row.dedupe_key,
+        str(row.status),
+        row.attempts,
+        bool(row.signature_ok),
+        row.correlation_id,
+        row.received_at,
+        row.processed_at,
+        row.last_error,
+    )
+
+
+_SUMMARY_COLUMNS = [
+    EVENTS.c[name]
+    for name in (
+        "id",
+        "source",
+        "event_type",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "signature_ok",
+        "correlation_id",
+        "received_at",
+        "processed_at",
+        "last_error",
+    )
+]
+
+
+def list_events(
+    session: Session, *, status: str | None = None, source: str | None = None, limit: int = 50
+) -> list[EventSummary]:
+    """The newest inbox events first, optionally only of one status and/or source."""
+    query = select(*_SUMMARY_COLUMNS).order_by(EVENTS.c.id.desc()).limit(max(1, limit))
+    if status:
+        query = query.where(EVENTS.c.status == InboxStatus(status))
+    if source:
+        query = query.where(EVENTS.c.source == source)
+    return [_summary(row) for row in session.execute(query)]
+
+
+def get_event(session: Session, event_id: int) -> tuple[EventSummary, list[AttemptView]] | None:
+    """One event and its processing history, or None if there is no such event."""
+    row = session.execute(select(*_SUMMARY_COLUMNS).where(EVENTS.c.id == event_id)).one_or_none()
+    if row is None:
+        return None
+    attempts = session.execute(
+        select(INBOX_ATTEMPTS)
+        .where(INBOX_ATTEMPTS.c.event_id == event_id)
+        .order_by(INBOX_ATTEMPTS.c.attempt_no)
+    ).all()
+    history = [
+        AttemptView(
+            a.attempt_no,
+            a.desk,
+            a.started_at,
+            a.finished_at,
+            None if a.outcome is None else str(a.outcome),
+            a.error_class,
+            a.message,
+            bool(a.is_replay),
+            a.replayed_by,
+        )
+        for a in attempts
+    ]
+    return _summary(row), history

@@ -10,8 +10,9 @@ acted but before the job is marked done); handlers get the key and pass it to th
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from westgear_desk.db.enums import JobStatus
 from westgear_desk.db.models.engine import Job
 from westgear_desk.sync.claims import Clock
+from westgear_desk.sync.inbox_worker import InboxRegistry
 
 JOBS = cast(Table, Job.__table__)
 MAX_KEY_LENGTH = 200
@@ -131,3 +133,19 @@ def _validate(kind: str, payload: Mapping[str, Any], key: str, run_at: datetime 
         json.dumps(payload, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"job payload must be plain JSON (amounts as strings): {exc}") from exc
+
+
+#: Modules that contribute job handlers and inbox processors. Each exposes
+#: ``register_handlers(jobs: JobRegistry, inbox: InboxRegistry, env: object) -> None``. A flow
+#: issue adds its module here; the worker, the GUI and `inbox replay` then all know them.
+HANDLER_MODULES: list[str] = []
+
+
+def build_handler_registries(
+    env: object, modules: Sequence[str] | None = None
+) -> tuple[JobRegistry, InboxRegistry]:
+    """Return job and inbox registries filled by every module in `modules` (default all)."""
+    jobs, inbox = JobRegistry(), InboxRegistry()
+    for name in HANDLER_MODULES if modules is None else modules:
+        importlib.import_module(name).register_handlers(jobs, inbox, env)
+    return jobs, inbox
