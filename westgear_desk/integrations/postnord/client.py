@@ -138,13 +138,8 @@ class PostNordClient(ApiClient):
             json=[{"id": item_id} for item_id in item_ids],
         )
         printouts = _parse_label_list(body)
-        failed = [i for p in printouts for i in p.itemIds if (i.status or "OK").upper() != "OK"]
-        if failed:
-            reasons = "; ".join(
-                f"{i.itemIds}: {i.errorResponse.message if i.errorResponse else 'failed'}"
-                for i in failed
-            )
-            raise DataError(f"PostNord could not print labels: {reasons}", system=self.system)
+        if problem := _label_failures(printouts):
+            raise DataError(problem, system=self.system)
         return list(_labels(printouts))
 
     # ----------------------------------------------------------------- tracking and locations
@@ -204,6 +199,8 @@ class PostNordClient(ApiClient):
             body = jsonlib.loads(response.content)
         except ValueError:
             return None, None, None
+        if isinstance(body, list):
+            return _describe_label_failures(body), None, None
         if not isinstance(body, dict):
             return None, None, None
         if isinstance(body.get("error"), dict):
@@ -265,6 +262,23 @@ def _parse_label_list(body: Any) -> list[LabelPrintout]:
             system="postnord",
             error_code="contract_violation",
         ) from exc
+
+
+def _label_failures(printouts: Sequence[LabelPrintout]) -> str | None:
+    failed = [i for p in printouts for i in p.itemIds if (i.status or "OK").upper() != "OK"]
+    if not failed:
+        return None
+    reasons = "; ".join(
+        f"{i.itemIds}: {i.errorResponse.message if i.errorResponse else 'failed'}" for i in failed
+    )
+    return f"postnord could not print labels: {reasons}"
+
+
+def _describe_label_failures(body: list[Any]) -> str | None:
+    try:
+        return _label_failures(_LABEL_LIST.validate_python(body))
+    except ValueError:
+        return None
 
 
 def _labels(printouts: Sequence[LabelPrintout]) -> list[Label]:
