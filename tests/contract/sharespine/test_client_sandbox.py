@@ -31,9 +31,11 @@ def test_wrong_credentials_raise_authentication_error(
     sharespine_url: str, credentials: SharespineCredentials
 ) -> None:
     wrong = SharespineCredentials(credentials.tenant, credentials.connection_id, "api", "nope")
-    with SharespineClient(sharespine_url, wrong, timeout=5.0) as client:
-        with pytest.raises(AuthenticationError) as caught:
-            client.connection_info()
+    with (
+        SharespineClient(sharespine_url, wrong, timeout=5.0) as client,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        client.connection_info()
     assert caught.value.status_code == 401
     assert caught.value.error_code == "Unauthorized"
 
@@ -42,9 +44,11 @@ def test_wrong_tenant_is_refused(sharespine_url: str, credentials: SharespineCre
     wrong = SharespineCredentials(
         "other", credentials.connection_id, credentials.username, credentials.password
     )
-    with SharespineClient(sharespine_url, wrong, timeout=5.0) as client:
-        with pytest.raises(AuthenticationError):
-            list(client.iter_products())
+    with (
+        SharespineClient(sharespine_url, wrong, timeout=5.0) as client,
+        pytest.raises(AuthenticationError),
+    ):
+        list(client.iter_products())
 
 
 def test_connection_info_and_headers_sent(
@@ -59,7 +63,8 @@ def test_connection_info_and_headers_sent(
     headers = {k.lower(): v for k, v in seen["headers"].items()}
     assert headers["x-tenant"] == credentials.tenant
     assert headers["x-connectionid"] == credentials.connection_id
-    assert records[-1].endpoint == "/api/" and records[-1].status_code == 200
+    assert records[-1].endpoint == "/api/"
+    assert records[-1].status_code == 200
 
 
 def test_paging_returns_every_product_exactly_once_with_broken_ones_reported(
@@ -75,7 +80,8 @@ def test_paging_returns_every_product_exactly_once_with_broken_ones_reported(
         for p in generate_catalog(SEED, PRODUCTS, BROKEN_SHARE)
         if "unknown_field" in p.broken
     }
-    assert tagged and drifted == tagged
+    assert tagged
+    assert drifted == tagged
 
 
 def test_modified_at_or_after_returns_only_changed_products(
@@ -94,10 +100,9 @@ def test_modified_at_or_after_returns_only_changed_products(
 
 
 def test_seeded_filter_is_inclusive_by_index(client: SharespineClient) -> None:
-    all_products = [r for r in client.iter_products()]
-    pivot = all_products[100]
-    stamp = pivot.raw["lastModified"] if pivot.raw else pivot.model.last_modified.isoformat()  # type: ignore[union-attr]
-    since = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    pivot = list(client.iter_products())[100]
+    since = pivot.model.last_modified if pivot.model else None
+    assert since is not None
     later = list(client.iter_products(modified_at_or_after=since))
     assert len(later) == PRODUCTS - 100
 
@@ -132,13 +137,16 @@ def test_customers_and_orders_listed_and_new_orders_seen(
     client: SharespineClient, sharespine_url: str
 ) -> None:
     customers = list(client.iter_customers())
-    assert customers and all(c.ok for c in customers)
+    assert customers
+    assert all(c.ok for c in customers)
     b2b = [c.model for c in customers if c.model and c.model.customer_type == "company"]
-    assert b2b and all(c.vat_no == f"SE{c.org_no}01" for c in b2b)
+    assert b2b
+    assert all(c.vat_no == f"SE{c.org_no}01" for c in b2b)
     start = datetime.now(UTC) - timedelta(seconds=1)
     httpx.post(f"{sharespine_url}/_sandbox/sharespine/orders", json={"count": 3}).raise_for_status()
     new = list(client.iter_orders(modified_at_or_after=start))
-    assert len(new) == 3 and all(o.model and o.model.rows for o in new)
+    assert len(new) == 3
+    assert all(o.model and o.model.rows for o in new)
     assert len(list(client.iter_orders())) == 60 + 3
 
 
@@ -180,9 +188,11 @@ def test_timeout_fault(
     sharespine_url: str, credentials: SharespineCredentials, set_faults: SetFaults
 ) -> None:
     set_faults(timeout_rate=1.0)
-    with SharespineClient(sharespine_url, credentials, timeout=0.5) as short:
-        with pytest.raises(TimeoutFailure):
-            short.connection_info()
+    with (
+        SharespineClient(sharespine_url, credentials, timeout=0.5) as short,
+        pytest.raises(TimeoutFailure),
+    ):
+        short.connection_info()
 
 
 def test_dropped_connection_fault(
@@ -231,18 +241,35 @@ def test_renamed_field_drift_is_reported_not_fatal(
     set_faults(drift="renamed_field")
     results = list(client.iter_products())
     assert len(results) == PRODUCTS
-    assert all(
-        r.model and r.model.sku is None and "articleNumber" in r.model.unknown_fields()
-        for r in results
+    assert all(r.model is not None for r in results)
+    assert all(r.model.sku is None for r in results if r.model)
+    assert all("articleNumber" in r.model.unknown_fields() for r in results if r.model)
+
+
+def test_invalid_record_does_not_kill_its_page(credentials: SharespineCredentials) -> None:
+    body = (
+        b'[{"localId": "a", "lastModified": "2025-01-01T00:00:00Z"},'
+        b' {"localId": "b", "lastModified": "yesterday"}]'
     )
 
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"X-Total-Count": "2"})
 
-def test_invalid_record_does_not_kill_its_page(client: SharespineClient) -> None:
-    # a record whose lastModified is garbage fails alone, with the field named
-    body = b'[{"localId": "a", "lastModified": "2025-01-01T00:00:00Z"}, {"localId": "b", "lastModified": "yesterday"}]'
-    response = httpx.Response(200, content=body, request=httpx.Request("GET", "http://x"))
-    from westgear_desk.integrations.sharespine.contract import PRODUCT_PAGE, Product
+    transport = httpx.MockTransport(handler)
+    with SharespineClient("http://sharespine.test", credentials, transport=transport) as client:
+        results = list(client.iter_products())
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].raw["localId"] == "b"
+    assert "lastModified" in (results[1].error or "")
 
-    results = client._parse_page(response, PRODUCT_PAGE, Product)
-    assert results[0].ok and not results[1].ok
-    assert results[1].raw["localId"] == "b" and "lastModified" in (results[1].error or "")
+
+def test_non_list_body_is_a_data_error(credentials: SharespineCredentials) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"items": []})
+
+    transport = httpx.MockTransport(handler)
+    with (
+        SharespineClient("http://sharespine.test", credentials, transport=transport) as client,
+        pytest.raises(DataError, match="JSON array"),
+    ):
+        list(client.iter_products())

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter
 
 from westgear_desk.integrations.drift import ContractModel
 
@@ -46,6 +46,16 @@ MAX_PAGE_SIZE = 1000
 Texts = dict[str, str]  # language code -> text
 
 
+def _timestamp_text(value: object) -> object:
+    """Timestamps come as ISO-8601 text; a number would be a silent type change (drift)."""
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO-8601 timestamp string, got a number")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text)]
+
+
 class Record(ContractModel):
     """Fields every Plugboard record carries [V]."""
 
@@ -54,8 +64,8 @@ class Record(ContractModel):
     remote_id: str | None = Field(default=None, alias="remoteId")
     remote_id_map: dict[str, str] = Field(default_factory=dict, alias="remoteIdMap")
     remote_ref_map: dict[str, str] = Field(default_factory=dict, alias="remoteRefMap")
-    created: AwareDatetime | None = None
-    last_modified: AwareDatetime = Field(alias="lastModified")
+    created: Timestamp | None = None
+    last_modified: Timestamp = Field(alias="lastModified")
 
 
 class Price(ContractModel):
@@ -65,8 +75,8 @@ class Price(ContractModel):
     currency: str
     price_incl_vat: Decimal | None = Field(default=None, alias="priceInclVat")
     price_excl_vat: Decimal | None = Field(default=None, alias="priceExclVat")
-    valid_from: AwareDatetime | None = Field(default=None, alias="validFrom")
-    valid_to: AwareDatetime | None = Field(default=None, alias="validTo")
+    valid_from: Timestamp | None = Field(default=None, alias="validFrom")
+    valid_to: Timestamp | None = Field(default=None, alias="validTo")
 
 
 class LocationStock(ContractModel):
@@ -115,7 +125,7 @@ class Variant(ContractModel):
     length: Decimal | None = None  # cm
     width: Decimal | None = None
     height: Decimal | None = None
-    last_modified: AwareDatetime | None = Field(default=None, alias="lastModified")
+    last_modified: Timestamp | None = Field(default=None, alias="lastModified")
 
 
 class Product(Record):
@@ -237,7 +247,7 @@ class LogEvent(ContractModel):
     summary: str
     body: list[str] = Field(default_factory=list)
     related_id_msgs: list[RelatedIdMessage] = Field(default_factory=list, alias="relatedIdMsgs")
-    time: AwareDatetime
+    time: Timestamp
 
 
 class ChangeNotification(ContractModel):
@@ -248,7 +258,7 @@ class ChangeNotification(ContractModel):
     local_id: str = Field(alias="localId")
     remote_id: str | None = Field(default=None, alias="remoteId")
     changes: list[str] = Field(default_factory=list)
-    last_modified: AwareDatetime = Field(alias="lastModified")
+    last_modified: Timestamp = Field(alias="lastModified")
 
 
 class PageInfo(ContractModel):
