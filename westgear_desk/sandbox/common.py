@@ -247,14 +247,16 @@ class WebhookSender:
     def _run(self) -> None:
         with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False) as client:
             while (item := self._queue.get()) is not None:
-                batch: list[_Webhook | None] = [item]
+                later: _Webhook | None = None
                 if self._faults().webhook_out_of_order:
                     with contextlib.suppress(queue.Empty):
-                        batch.insert(0, self._queue.get(timeout=OUT_OF_ORDER_WAIT_S))
-                for webhook in batch:
-                    if webhook is None:
-                        return
-                    self._deliver(client, webhook)
+                        later = self._queue.get(timeout=OUT_OF_ORDER_WAIT_S)
+                        if later is None:  # closing: deliver what we hold, then stop
+                            self._deliver(client, item)
+                            return
+                if later is not None:
+                    self._deliver(client, later)
+                self._deliver(client, item)
 
     def _deliver(self, client: httpx.Client, webhook: _Webhook) -> None:
         copies = 1 + self._faults().webhook_duplicates

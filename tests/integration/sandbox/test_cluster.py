@@ -15,6 +15,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from tests.helpers.sandboxes import RunningSandbox
 from westgear_desk.sandbox import cluster as cluster_module
 from westgear_desk.sandbox.cli import PROFILES, fault_profile
 from westgear_desk.sandbox.cluster import (
@@ -104,6 +105,16 @@ def test_reset_restores_faults(sandboxes: SandboxCluster) -> None:
 def test_system_that_is_not_running_is_a_clear_error(sandboxes: SandboxCluster) -> None:
     with pytest.raises(SandboxUnavailableError, match="not running"):
         sandboxes.system("visma")
+
+
+def test_per_system_fixture_reaches_its_admin_api(sharespine_sandbox: RunningSandbox) -> None:
+    url = sharespine_sandbox.url
+    method, path, headers = WRONG_CREDENTIALS["sharespine"]
+    httpx.request(method, url + path, headers=headers, timeout=5)
+    [entry] = sharespine_sandbox.requests(path="/api/")
+    assert entry["headers"]["authorization"] == "<redacted>"
+    sharespine_sandbox.set_faults(error_rate=1.0, only_paths=["/api/"])
+    assert httpx.request(method, url + path, headers=headers, timeout=5).status_code == 503
 
 
 def test_all_five_systems_exist() -> None:

@@ -32,7 +32,14 @@ from westgear_desk.sandbox.faults import RequestLog
 from westgear_desk.sandbox.server import SandboxServer
 
 PAGES = 5
+HTTP = httpx.Client(timeout=10.0)  # one pool: a new client per call costs ~0.1 s of TLS setup
 PDF = b"%PDF-1.4\n" + b"0" * 200 + b"\n%%EOF\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_http() -> Iterator[None]:
+    yield
+    HTTP.close()
 
 
 class Shop:
@@ -97,8 +104,8 @@ def shop_server() -> Iterator[tuple[SandboxServer, Shop]]:
 @pytest.fixture
 def shop(shop_server: tuple[SandboxServer, Shop]) -> str:
     server, _ = shop_server
-    httpx.post(server.url + "/_sandbox/reset").raise_for_status()
-    httpx.put(server.url + "/_sandbox/faults", json={}).raise_for_status()
+    HTTP.post(server.url + "/_sandbox/reset").raise_for_status()
+    HTTP.put(server.url + "/_sandbox/faults", json={}).raise_for_status()
     return server.url
 
 
@@ -109,20 +116,20 @@ def client(shop: str) -> Iterator[ShopClient]:
 
 
 def set_faults(url: str, **fields: Any) -> None:
-    httpx.put(url + "/_sandbox/faults", json=fields).raise_for_status()
+    HTTP.put(url + "/_sandbox/faults", json=fields).raise_for_status()
 
 
 def received(url: str, **params: str) -> list[dict[str, Any]]:
-    return httpx.get(url + "/_sandbox/requests", params=params).json()["requests"]
+    return HTTP.get(url + "/_sandbox/requests", params=params).json()["requests"]
 
 
 # ----------------------------------------------------------------- admin API
 
 
 def test_fault_settings_round_trip_through_the_admin_api(shop: str) -> None:
-    assert httpx.get(shop + "/_sandbox/faults").json() == FaultSettings().model_dump(mode="json")
+    assert HTTP.get(shop + "/_sandbox/faults").json() == FaultSettings().model_dump(mode="json")
     set_faults(shop, error_rate=0.25, latency_ms=10, only_paths=["/items"])
-    now = httpx.get(shop + "/_sandbox/faults").json()
+    now = HTTP.get(shop + "/_sandbox/faults").json()
     assert (now["error_rate"], now["latency_ms"], now["only_paths"]) == (0.25, 10, ["/items"])
 
 
@@ -138,10 +145,10 @@ def test_fault_settings_round_trip_through_the_admin_api(shop: str) -> None:
 def test_invalid_fault_settings_are_refused_naming_the_field(
     shop: str, body: dict[str, Any], field: str
 ) -> None:
-    response = httpx.put(shop + "/_sandbox/faults", json=body)
+    response = HTTP.put(shop + "/_sandbox/faults", json=body)
     assert response.status_code == 422
     assert field in response.text
-    assert httpx.get(shop + "/_sandbox/faults").json()["error_rate"] == 0.0
+    assert HTTP.get(shop + "/_sandbox/faults").json()["error_rate"] == 0.0
 
 
 def test_reset_restores_state_and_forgets_requests(
@@ -149,7 +156,7 @@ def test_reset_restores_state_and_forgets_requests(
 ) -> None:
     client.request("GET", "/items")
     before = shop_server[1].resets
-    httpx.post(shop + "/_sandbox/reset").raise_for_status()
+    HTTP.post(shop + "/_sandbox/reset").raise_for_status()
     assert shop_server[1].resets == before + 1
     assert received(shop) == []
 
@@ -157,7 +164,7 @@ def test_reset_restores_state_and_forgets_requests(
 def test_admin_paths_are_never_faulted(shop: str) -> None:
     set_faults(shop, error_rate=1.0)
     for _ in range(5):
-        assert httpx.get(shop + "/_sandbox/faults").status_code == 200
+        assert HTTP.get(shop + "/_sandbox/faults").status_code == 200
 
 
 # ----------------------------------------------------------------- each fault type
@@ -165,7 +172,7 @@ def test_admin_paths_are_never_faulted(shop: str) -> None:
 
 def test_injected_5xx_is_a_json_error_and_a_server_error(shop: str, client: ShopClient) -> None:
     set_faults(shop, error_rate=1.0)
-    raw = httpx.get(shop + "/items")
+    raw = HTTP.get(shop + "/items")
     assert raw.status_code == 503
     assert raw.json()["error"] == "service_unavailable"
     with pytest.raises(ServerError) as caught:
@@ -187,7 +194,7 @@ def test_injected_timeout_never_answers(shop: str) -> None:
         impatient.request_json("GET", "/items")
     assert 0.5 <= time.monotonic() - started < 3.0
     set_faults(shop)
-    assert httpx.get(shop + "/items").status_code == 200
+    assert HTTP.get(shop + "/items").status_code == 200
 
 
 def test_injected_drop_closes_the_connection_without_an_answer(
@@ -197,13 +204,13 @@ def test_injected_drop_closes_the_connection_without_an_answer(
     with pytest.raises(ConnectionFailure):
         client.request_json("POST", "/echo", json={"a": 1})
     with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
-        httpx.get(shop + "/items")
+        HTTP.get(shop + "/items")
 
 
 def test_injected_malformed_json_is_cut_off(shop: str, client: ShopClient) -> None:
-    intact = httpx.get(shop + "/items").content
+    intact = HTTP.get(shop + "/items").content
     set_faults(shop, malformed_rate=1.0)
-    cut = httpx.get(shop + "/items")
+    cut = HTTP.get(shop + "/items")
     assert cut.status_code == 200
     assert intact.startswith(cut.content)
     assert len(cut.content) < len(intact)
@@ -215,13 +222,13 @@ def test_injected_malformed_json_is_cut_off(shop: str, client: ShopClient) -> No
 
 def test_malformed_leaves_non_json_bodies_alone(shop: str) -> None:
     set_faults(shop, malformed_rate=1.0)
-    assert httpx.get(shop + "/label").content == PDF
+    assert HTTP.get(shop + "/label").content == PDF
 
 
 def test_latency_is_added(shop: str) -> None:
     set_faults(shop, latency_ms=300)
     started = time.monotonic()
-    assert httpx.get(shop + "/items").status_code == 200
+    assert HTTP.get(shop + "/items").status_code == 200
     assert time.monotonic() - started >= 0.3
 
 
@@ -280,7 +287,7 @@ def test_request_log_shows_what_the_client_sent_without_secrets(
     shop: str, client: ShopClient
 ) -> None:
     client.request("POST", "/echo", json={"sku": "PFD-50", "qty": 2})
-    httpx.post(
+    HTTP.post(
         shop + "/echo?x=1",
         content=b"grant_type=refresh_token&refresh_token=r-abc",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -339,7 +346,7 @@ def test_stop_is_prompt_with_requests_held_open() -> None:
         thread.join(timeout=5)
     assert outcomes == ["RemoteProtocolError"] * 3
     with pytest.raises(httpx.ConnectError):
-        httpx.get(server.url + "/_sandbox/faults")
+        HTTP.get(server.url + "/_sandbox/faults")
 
 
 def test_webhooks_are_duplicated_when_asked(
