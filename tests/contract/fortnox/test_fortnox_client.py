@@ -1,4 +1,4 @@
-"""The Fortnox client against the Fortnox sandbox over real HTTP: auth, paging, resources, errors."""
+"""The Fortnox client against its sandbox over real HTTP: auth, paging, resources, errors."""
 
 from __future__ import annotations
 
