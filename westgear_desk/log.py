@@ -138,13 +138,29 @@ def _pnr_sub(match: re.Match[str]) -> str:
     return "[personnummer]" if _plausible_pnr(match[1], match[3]) else match[0]
 
 
-def _phone_sub(low: int, high: int) -> Callable[[re.Match[str]], str]:
+_GROUP_BREAK_RE: Final = re.compile(r"[ /-](?=\(?\d)")
+
+
+def _digit_count(text: str) -> int:
+    return sum(char.isdigit() for char in text)
+
+
+def _phone_sub(pattern: re.Pattern[str], low: int, high: int) -> Callable[[re.Match[str]], str]:
     def sub(match: re.Match[str]) -> str:
         text = match[0]
         if text.isdigit() and len(text) in (8, 13) and ean.is_valid(text):
             return text  # an EAN-8/13 (GTIN) such as 0012345678905, not a phone number
-        digits = sum(char.isdigit() for char in text)
-        return "[phone]" if low <= digits <= high else text
+        if low <= _digit_count(text) <= high:
+            return "[phone]"
+        # Too many digits: a phone number next to another number. Redact the longest grouped
+        # prefix that is a phone number on its own, or keep the first group; scan the rest again.
+        breaks = [found.start() for found in _GROUP_BREAK_RE.finditer(text)]
+        for cut in reversed(breaks):
+            if low <= _digit_count(text[:cut]) <= high:
+                return "[phone]" + pattern.sub(sub, text[cut:])
+        if breaks:
+            return text[: breaks[0] + 1] + pattern.sub(sub, text[breaks[0] + 1 :])
+        return text
 
     return sub
 
@@ -164,10 +180,10 @@ def _long_token_sub(match: re.Match[str]) -> str:
 
 def redact_text(s: str) -> str:
     """Return `s` with e-mails, phone numbers, personnummer, tokens and keys replaced."""
+    s = _EMAIL_RE.sub("[email]", s)
     s = _JWT_RE.sub(SECRET, s)
     s = _AUTH_RE.sub(lambda m: f"{m[1]}{m[2]}{SECRET}", s)
     s = _KEYVAL_RE.sub(lambda m: f"{m[1]}{m[2]}{SECRET}", s)
-    s = _EMAIL_RE.sub("[email]", s)
     # UUIDs (request ids) stay readable; only the text between them is scanned further.
     parts = _UUID_SPLIT_RE.split(s)
     return "".join(part if i % 2 else _redact_numbers(part) for i, part in enumerate(parts))
@@ -176,8 +192,8 @@ def redact_text(s: str) -> str:
 def _redact_numbers(s: str) -> str:
     s = _LONG_TOKEN_RE.sub(_long_token_sub, s)
     s = _PNR_RE.sub(_pnr_sub, s)
-    s = _PHONE_INTL_RE.sub(_phone_sub(8, 15), s)
-    return _PHONE_NATIONAL_RE.sub(_phone_sub(7, 12), s)
+    s = _PHONE_INTL_RE.sub(_phone_sub(_PHONE_INTL_RE, 8, 15), s)
+    return _PHONE_NATIONAL_RE.sub(_phone_sub(_PHONE_NATIONAL_RE, 7, 12), s)
 
 
 def redact(value: object) -> object:
@@ -185,13 +201,17 @@ def redact(value: object) -> object:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {key: _redact_item(key, item) for key, item in value.items()}
+        return {_redact_key(key): _redact_item(key, item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         items = [redact(item) for item in value]
         return items if isinstance(value, list) else tuple(items)
     if isinstance(value, bytes | bytearray):
         return redact_text(bytes(value).decode("utf-8", errors="replace"))
     return value
+
+
+def _redact_key(key: object) -> object:
+    return redact_text(key) if isinstance(key, str) else key
 
 
 def _redact_item(key: object, item: object) -> object:
