@@ -43,7 +43,13 @@ def _wire(model: pydantic.BaseModel) -> Any:
 
 
 class FortnoxClient(ApiClient):
-    """Fortnox API v3. Thread-safe: share one per desk and tenant."""
+    """Fortnox API v3. Thread-safe: share one per desk and tenant.
+
+    `base_url` is the API host (``https://api.fortnox.se``; a trailing ``/3`` is accepted);
+    `token_url` the OAuth token endpoint, absolute in production
+    (``https://apps.fortnox.se/oauth-v1/token``), default ``/oauth-v1/token`` on the same
+    host as in the sandbox.
+    """
 
     system = "fortnox"
 
@@ -60,7 +66,9 @@ class FortnoxClient(ApiClient):
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(base_url, recorder=recorder, timeout=timeout, transport=transport)
+        # endpoints carry their /3 prefix; accept a base configured as ".../3" as well
+        root = base_url.rstrip("/").removesuffix("/3")
+        super().__init__(root, recorder=recorder, timeout=timeout, transport=transport)
         self._token_url = token_url or TOKEN_ENDPOINT
         self.tokens = TokenManager(
             credentials, self._fetch_token, on_refresh_token=on_refresh_token
