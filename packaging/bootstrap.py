@@ -34,14 +34,13 @@ def _uv() -> Path:
     uv = TOOLS / BIN / f"uv{EXE}"
     if not uv.exists():
         venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
-        _run([str(TOOLS / BIN / f"python{EXE}"), "-m", "pip", "install", "-q",
-              f"uv=={UV_VERSION}"])
+        _run([str(TOOLS / BIN / f"python{EXE}"), "-m", "pip", "install", "-q", f"uv=={UV_VERSION}"])
     return uv
 
 
 def setup() -> None:
     """Create or update .venv from uv.lock (no resolution: the lock file is the truth)."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs on any python3
         sys.exit("WestGear Desk needs Python 3.11 or newer.")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
     _run([str(_uv()), "sync", "--frozen", "--python", sys.executable], env=env)

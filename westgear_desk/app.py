@@ -71,11 +71,11 @@ def _offer_migration(settings: Settings, message: str) -> bool:
     """Ask whether to migrate a database that is behind; a newer one is only reported."""
     from PySide6.QtWidgets import QMessageBox
 
-    from westgear_desk.db.migrate import check_schema, upgrade
+    from westgear_desk.db.migrate import SchemaState, check_schema, upgrade
 
     url = settings.resolved_database_url()
     status = check_schema(url)
-    if status.state not in {"behind", "empty"}:
+    if status.state not in {SchemaState.BEHIND, SchemaState.EMPTY}:
         QMessageBox.critical(None, "WestGear Desk", message)
         return False
     answer = QMessageBox.question(

@@ -11,18 +11,51 @@ PACKAGE = Path(__file__).resolve().parents[2] / "westgear_desk"
 
 # layer -> packages of ours it must not import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "domain": ("db", "sync", "integrations", "services", "ui", "documents", "webhooks",
-               "sandbox", "app", "cli", "credentials"),
-    "db": ("sync", "integrations", "services", "ui", "documents", "webhooks", "sandbox",
-           "app", "cli"),
+    "domain": (
+        "db",
+        "sync",
+        "integrations",
+        "services",
+        "ui",
+        "documents",
+        "webhooks",
+        "sandbox",
+        "app",
+        "cli",
+        "credentials",
+    ),
+    "db": (
+        "sync",
+        "integrations",
+        "services",
+        "ui",
+        "documents",
+        "webhooks",
+        "sandbox",
+        "app",
+        "cli",
+    ),
     "integrations": ("db", "sync", "services", "ui", "webhooks", "sandbox", "app", "cli"),
     "documents": ("db", "sync", "services", "ui", "webhooks", "sandbox", "app", "cli"),
     "sync": ("services", "ui", "sandbox", "app", "cli"),
     "services": ("ui", "sandbox", "app", "cli"),
     "webhooks": ("ui", "sandbox", "app", "cli"),
 }
-QT_FREE = ("domain", "db", "sync", "integrations", "documents", "services", "webhooks",
-           "sandbox", "settings", "credentials", "log", "errors", "paths")
+QT_FREE = (
+    "domain",
+    "db",
+    "sync",
+    "integrations",
+    "documents",
+    "services",
+    "webhooks",
+    "sandbox",
+    "settings",
+    "credentials",
+    "log",
+    "errors",
+    "paths",
+)
 
 
 def _modules() -> list[Path]:
@@ -49,8 +82,11 @@ def _layer(path: Path) -> str:
 def test_module_respects_its_layer(path: Path) -> None:
     layer = _layer(path)
     imports = _imports(path)
-    ours = {name.split(".")[1] for name in imports
-            if name.startswith("westgear_desk.") and len(name.split(".")) > 1}
+    ours = {
+        name.split(".")[1]
+        for name in imports
+        if name.startswith("westgear_desk.") and len(name.split(".")) > 1
+    }
     bad = ours & set(FORBIDDEN.get(layer, ()))
     assert not bad, f"{layer}/ must not import {sorted(bad)}"
     if layer in QT_FREE:
@@ -62,8 +98,10 @@ def test_module_respects_its_layer(path: Path) -> None:
 def test_production_code_never_imports_the_sandbox() -> None:
     allowed = {"sandbox", "cli"}  # the sandbox itself and the `sandbox`/`demo` commands
     offenders = [
-        str(p.relative_to(PACKAGE)) for p in _modules()
-        if _layer(p) not in allowed and p.name != "demo.py"
+        str(p.relative_to(PACKAGE))
+        for p in _modules()
+        if _layer(p) not in allowed
+        and p.name != "demo.py"
         and any(n.startswith("westgear_desk.sandbox") for n in _imports(p))
     ]
     assert offenders == []

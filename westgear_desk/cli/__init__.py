@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database-url",
         default=None,
-        help="database URL (default: WESTGEAR_DATABASE_URL, settings.toml, or the local SQLite file)",
+        help="database URL (default: WESTGEAR_DATABASE_URL, settings.toml, or local SQLite)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
@@ -75,6 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args, ctx))
     except KnownError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if not isinstance(exc, OperationalError):
+            raise
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"error: the database is unreachable: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -7,6 +7,7 @@ from typing import Any
 
 from westgear_desk.cli.context import CliContext
 from westgear_desk.cli.options import add_database_url
+from westgear_desk.errors import ConfigurationError
 
 
 def register(subparsers: Any) -> None:
@@ -19,16 +20,18 @@ def register(subparsers: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace, ctx: CliContext) -> int:
-    from westgear_desk.db.migrate import check_schema, upgrade
+    from westgear_desk.db.migrate import SchemaState, check_schema, ensure_compatible, upgrade
     from westgear_desk.db.session import describe_database
 
     url = ctx.database_url
     before = check_schema(url)
-    if before.state == "ahead":
-        # Refuse: this app does not know the newer schema and must not touch it.
-        from westgear_desk.db.migrate import ensure_compatible
-
-        ensure_compatible(url)
+    if before.state is SchemaState.AHEAD:
+        ensure_compatible(url)  # raises: a newer app's schema must not be touched
+    if before.state is SchemaState.UNVERSIONED:
+        raise ConfigurationError(
+            f"{describe_database(url)} har tabeller men ingen schemaversion; rör den inte. / "
+            "has tables but no schema revision (not a WestGear Desk database?); not touching it."
+        )
     upgrade(url, args.revision)
     after = check_schema(url)
     print(f"{describe_database(url)}: {before.current or 'empty'} -> {after.current}")

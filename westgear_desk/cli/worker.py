@@ -37,18 +37,12 @@ def run_worker(args: argparse.Namespace, ctx: CliContext) -> int:
     from westgear_desk.log import configure_logging
     from westgear_desk.paths import log_dir
     from westgear_desk.sync.desk import Desk
-    from westgear_desk.sync.flows import FlowEnvironment, build_flow_registry, standard_schedules
 
     log_file = configure_logging(log_dir(), level=args.log_level.upper())
+    # APScheduler reports every firing at INFO; with ticks every few seconds that drowns the log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     ctx.require_current_schema()
-    settings = ctx.settings
-    env = FlowEnvironment(
-        settings=settings,
-        schedules=standard_schedules(settings.schedules),
-        session_factory=ctx.session_factory,
-    )
-    flows = build_flow_registry(env)
-    desk = Desk.for_settings(settings, ctx.session_factory, flows=flows, desk_id=args.desk_id)
+    desk = Desk.for_settings(ctx.settings, ctx.session_factory, desk_id=args.desk_id)
     stop = _install_stop_signals()
     desk.start()
     _log.info("worker %s running; log file %s", desk.desk_id, log_file)

@@ -53,7 +53,14 @@ def check_schema_revision(url: str) -> CheckResult:
         status = check_schema(url)
     except (SQLAlchemyError, WestgearError) as exc:
         return CheckResult("schema", False, f"cannot read the revision: {type(exc).__name__}")
-    return CheckResult("schema", status.state == "up_to_date", status.describe())
+    if status.up_to_date:
+        return CheckResult("schema", True, f"at {status.current} (newest known)")
+    return CheckResult(
+        "schema",
+        False,
+        f"{status.state.value}: at {status.current or 'nothing'}, app needs "
+        f"{status.head} (run 'westgear-desk migrate' if behind)",
+    )
 
 
 def check_keyring() -> CheckResult:
@@ -62,7 +69,9 @@ def check_keyring() -> CheckResult:
 
     store = CredentialStore()
     ok, message = store.check_usable()
-    return CheckResult("keyring", ok, f"{store.backend_name()}: {message}")
+    first_sentence = message.split(". ")[0].rstrip(".")
+    hint = "" if ok else " (headless desks can use WESTGEAR_SECRET_* variables instead)"
+    return CheckResult("keyring", ok, f"{store.backend_name()}: {first_sentence}{hint}")
 
 
 _QT_PROBE = (
@@ -118,6 +127,6 @@ def run_checks(database_url: str) -> list[CheckResult]:
     for name, check in checks:
         try:
             results.append(check())
-        except Exception as exc:  # noqa: BLE001 - the doctor reports every failure as a row
+        except Exception as exc:  # the doctor reports every failure as a row
             results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
     return results
