@@ -86,16 +86,47 @@ def head_revision() -> str:
 
 @contextmanager
 def _migration_connection(url: str | URL) -> Iterator[Connection]:
+    """One transaction for the whole migration, exclusive against other migrating desks.
+
+    SQLite: foreign keys are switched off for the migration (the documented procedure for
+    schema changes, since batch mode drops and recreates tables and a DROP with enforced
+    foreign keys would cascade into child rows) and checked with `foreign_key_check`
+    before the commit.
+    """
     engine = create_engine_for(url)
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                )
-            yield connection
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                _set_sqlite_foreign_keys(connection, enabled=False)
+            with connection.begin():
+                if sqlite:
+                    yield connection
+                    _raise_on_foreign_key_violations(connection)
+                else:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                    yield connection
+            if sqlite:
+                _set_sqlite_foreign_keys(connection, enabled=True)
     finally:
         engine.dispose()
+
+
+def _set_sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    # Must run outside a transaction (SQLite ignores it inside one), so go to the driver.
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None:
+        raise RuntimeError("no DBAPI connection")
+    dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+
+
+def _raise_on_foreign_key_violations(connection: Connection) -> None:
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if violations:
+        sample = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in violations[:5])
+        raise RuntimeError(f"migration left {len(violations)} broken foreign keys: {sample}")
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 import westgear_desk.db.models  # noqa: F401
+from tests.integration.db import factories
 from tests.integration.db.schema_probe import snapshot
 from westgear_desk.db import migrate
 from westgear_desk.db.base import Base
+from westgear_desk.db.session import create_engine_for, make_session_factory, unit_of_work
 
 APP_TABLES = frozenset(Base.metadata.tables)
 
@@ -87,3 +91,54 @@ def test_upgrade_takes_the_migration_lock_on_postgres(pg_url: str) -> None:
         thread.join(timeout=120)
     assert errors == []
     assert snapshot(pg_url).versions == (migrate.head_revision(),)
+
+
+RECREATE_PRODUCTS = '''"""A later revision that makes SQLite rebuild the products table."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0998_rebuild_products"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("products") as batch:
+        batch.alter_column("name", existing_type=sa.String(300), type_=sa.String(400))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("products") as batch:
+        batch.alter_column("name", existing_type=sa.String(400), type_=sa.String(300))
+'''
+
+
+def test_table_rebuild_keeps_child_rows(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch rebuild drops the parent table; with enforced FKs that would cascade-delete."""
+    seeding = create_engine_for(db_url)
+    with unit_of_work(make_session_factory(seeding)) as session:
+        session.add(factories.variant(factories.product()))
+    seeding.dispose()
+    migrations = tmp_path / "migrations"
+    shutil.copytree(
+        migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    script = RECREATE_PRODUCTS.format(head=migrate.head_revision())
+    (migrations / "versions" / "0998_rebuild_products.py").write_text(script)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+
+    migrate.upgrade(db_url)
+    migrate.downgrade(db_url, "0001_initial")
+
+    engine = create_engine_for(db_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM variants")).scalar() == 1
+            if engine.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
