@@ -66,8 +66,9 @@ class SandboxSystem:
 class SandboxApp(Starlette):
     """A Starlette app with the request recorder and fault middleware wrapped outermost.
 
-    Outermost (outside Starlette's ServerErrorMiddleware) so the fault middleware sees the
-    server's own `send` and can drop a connection without uvicorn answering 500 for it.
+    Outermost (outside Starlette's ServerErrorMiddleware) so the middlewares see the server's
+    own `send`, find its socket transport, and can drop a connection without uvicorn answering
+    500 for it.
     """
 
     def __init__(

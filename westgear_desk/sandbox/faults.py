@@ -140,6 +140,9 @@ async def send_json(send: Send, status: int, body: Any, headers: list[tuple[byte
     await send({"type": "http.response.body", "body": payload, "more_body": False})
 
 
+TRANSPORT_KEY = "westgear.sandbox.transport"  # scope key: the socket transport, for drops
+
+
 class _Abortable(Protocol):
     def abort(self) -> None: ...
 
@@ -158,9 +161,9 @@ class ConnectionDroppedError(Exception):
     """Raised where no transport can be aborted (e.g. an in-memory ASGI transport)."""
 
 
-async def drop_connection(receive: Receive, send: Send) -> None:
+async def drop_connection(scope: Scope, receive: Receive, send: Send) -> None:
     """Close the client's connection without any answer, then wait until the server notices."""
-    transport = _transport_of(send)
+    transport = scope.get(TRANSPORT_KEY) or _transport_of(send)
     if transport is None:
         raise ConnectionDroppedError("sandbox fault: connection dropped")
     transport.abort()
@@ -295,9 +298,9 @@ class FaultMiddleware:
             await send_json(send, 429, body, [(b"retry-after", retry_after)])
         elif decision.action == "timeout":
             await self.held.hold(receive, TIMEOUT_HOLD_S)
-            await drop_connection(receive, send)
+            await drop_connection(scope, receive, send)
         elif decision.action == "drop":
-            await drop_connection(receive, send)
+            await drop_connection(scope, receive, send)
         elif decision.action == "malformed":
             await self.app(scope, receive, _Rewriter(send, truncate_json))
         elif decision.drift != "none" and self.drift is not None:
@@ -352,6 +355,8 @@ def _decode_body(body: bytes, content_type: str) -> Any:
     if not body:
         return None
     text = body[:MAX_RECORDED_BODY].decode("utf-8", errors="replace")
+    if len(body) > MAX_RECORDED_BODY:
+        return f"{text}… [{len(body)} bytes]"
     if "json" in content_type:
         try:
             return json.loads(body)
@@ -368,21 +373,26 @@ class RequestLog:
     def __init__(self, size: int = REQUEST_LOG_SIZE) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
 
-    def add(self, scope: Scope, body: bytes) -> None:
-        """Record one request (headers/query parameters that carry secrets are redacted)."""
+    def add(self, scope: Scope, body: bytes) -> dict[str, Any]:
+        """Record one request (secret headers/parameters redacted); returns the live entry.
+
+        The entry's "status" is None until the response starts (and stays None for a
+        request that was dropped or never answered).
+        """
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         query = scope.get("query_string", b"").decode("latin-1")
         content_type = dict(headers).get("content-type", "")
-        self._entries.append(
-            {
-                "method": scope["method"],
-                "path": scope["path"],
-                "query": _redact(parse_qsl(query, keep_blank_values=True)),
-                "headers": _redact(headers),
-                "body": _decode_body(body, content_type),
-                "received_at": datetime.now(UTC).isoformat(),
-            }
-        )
+        entry = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": _redact(parse_qsl(query, keep_blank_values=True)),
+            "headers": _redact(headers),
+            "body": _decode_body(body, content_type),
+            "received_at": datetime.now(UTC).isoformat(),
+            "status": None,
+        }
+        self._entries.append(entry)
+        return entry
 
     def query(
         self, *, method: str | None = None, path_prefix: str | None = None
@@ -423,7 +433,7 @@ class RequestRecorder:
             await self.app(scope, receive, send)
             return
         body, early = await _read_body(receive)
-        self.log.add(scope, body)
+        entry = self.log.add(scope, body)
         pending: list[Message] = [
             early or {"type": "http.request", "body": body, "more_body": False}
         ]
@@ -431,4 +441,11 @@ class RequestRecorder:
         async def replay() -> Message:
             return pending.pop() if pending else await receive()
 
-        await self.app(scope, replay, send)
+        async def noting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            await send(message)
+
+        transport = _transport_of(send)
+        scope = {**scope, TRANSPORT_KEY: transport} if transport is not None else scope
+        await self.app(scope, replay, noting_send)

@@ -45,7 +45,7 @@ class SandboxServer:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=1,
-            timeout_keep_alive=5,
+            timeout_keep_alive=30,  # longer than httpx keep-alive expiry (5 s): no stale reuse
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

@@ -54,7 +54,9 @@ class Shop:
         return JSONResponse({"page": page, "pages": PAGES, "items": items})
 
     async def echo(self, request: Request) -> Response:
-        return JSONResponse({"got": await request.json()})
+        if request.headers.get("content-type") == "application/json":
+            return JSONResponse({"got": await request.json()})
+        return JSONResponse({"got": (await request.body()).decode()})
 
     async def label(self, request: Request) -> Response:
         return Response(PDF, media_type="application/pdf")
@@ -302,11 +304,26 @@ def test_request_log_shows_what_the_client_sent_without_secrets(
     assert "c2hvcDpzZWNyZXQ=" not in str(received(shop))
 
 
-def test_faulted_requests_are_still_recorded(shop: str, client: ShopClient) -> None:
+def test_faulted_requests_are_recorded_with_what_was_answered(
+    shop: str, client: ShopClient
+) -> None:
+    client.request("POST", "/echo", json={"n": 0})
     set_faults(shop, error_rate=1.0)
     with pytest.raises(ServerError):
         client.request("POST", "/echo", json={"n": 1})
-    assert [r["body"] for r in received(shop)] == [{"n": 1}]
+    set_faults(shop, drop_rate=1.0)
+    with pytest.raises(ConnectionFailure):
+        client.request("POST", "/echo", json={"n": 2})
+    answered = [(r["body"], r["status"]) for r in received(shop)]
+    assert answered == [({"n": 0}, 200), ({"n": 1}, 503), ({"n": 2}, None)]
+
+
+def test_huge_bodies_are_recorded_cut_short(shop: str) -> None:
+    HTTP.post(shop + "/echo", json={"blob": "x" * 200_000})
+    [entry] = received(shop)
+    assert isinstance(entry["body"], str)
+    assert entry["body"].endswith("bytes]")
+    assert len(entry["body"]) < 70_000
 
 
 def test_request_log_is_bounded() -> None:
