@@ -1,0 +1,45 @@
+"""A DHL sandbox served over loopback for the contract tests, reset before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from westgear_desk.integrations.calllog import CallRecord
+from westgear_desk.integrations.dhl.client import DhlClient
+from westgear_desk.sandbox.common import SandboxConfig, SandboxSystem
+from westgear_desk.sandbox.dhl import build
+from westgear_desk.sandbox.server import SandboxServer
+
+
+@pytest.fixture(scope="module")
+def dhl_sandbox() -> Iterator[tuple[SandboxSystem, str]]:
+    system = build(SandboxConfig(seed=7))
+    with SandboxServer(system.app) as server:
+        yield system, server.url
+
+
+@pytest.fixture
+def dhl_url(dhl_sandbox: tuple[SandboxSystem, str]) -> str:
+    _, url = dhl_sandbox
+    httpx.post(f"{url}/_sandbox/reset").raise_for_status()
+    httpx.put(f"{url}/_sandbox/faults", json={}).raise_for_status()
+    return url
+
+
+@pytest.fixture
+def api_key(dhl_sandbox: tuple[SandboxSystem, str]) -> str:
+    return dhl_sandbox[0].credentials["api_key"]
+
+
+@pytest.fixture
+def records() -> list[CallRecord]:
+    return []
+
+
+@pytest.fixture
+def dhl(dhl_url: str, api_key: str, records: list[CallRecord]) -> Iterator[DhlClient]:
+    with DhlClient(dhl_url, api_key, recorder=records.append, timeout=5.0) as client:
+        yield client
