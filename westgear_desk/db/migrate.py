@@ -130,8 +130,12 @@ def _raise_on_foreign_key_violations(connection: Connection) -> None:
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Migrate the database up to `revision` in one transaction (one desk at a time)."""
+    """Migrate the database up to `revision` in one transaction (one desk at a time).
+
+    Raises `SchemaNewerError` (and changes nothing) if a newer app already migrated it.
+    """
     with _migration_connection(url) as connection:
+        _refuse_unknown_revision(connection, url)
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -140,9 +144,20 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
 def downgrade(url: str | URL, revision: str) -> None:
     """Migrate the database down to `revision` ("base" removes every table)."""
     with _migration_connection(url) as connection:
+        _refuse_unknown_revision(connection, url)
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def _refuse_unknown_revision(connection: Connection, url: str | URL) -> None:
+    current = _stamped_revision(connection)
+    if current is None:
+        return
+    head = head_revision()
+    if _classify(current, head, has_tables=True) is SchemaState.AHEAD:
+        status = SchemaStatus(SchemaState.AHEAD, current, head)
+        raise SchemaNewerError(_newer_message(describe_database(url), status), status)
 
 
 def _read_only_engine(url: str | URL) -> Engine | None:

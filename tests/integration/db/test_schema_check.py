@@ -132,3 +132,11 @@ def test_foreign_tables_without_version_are_unversioned(sqlite_url: str) -> None
         migrate.ensure_compatible(sqlite_url)
     assert caught.value.status.state is migrate.SchemaState.UNVERSIONED
     assert "ingen schemaversion" in str(caught.value)
+
+
+def test_upgrade_refuses_a_newer_database_without_writing(db_url: str) -> None:
+    set_version(db_url, "ffffffffffff")
+    before = snapshot(db_url)
+    with pytest.raises(migrate.SchemaNewerError, match="ffffffffffff"):
+        migrate.upgrade(db_url)
+    assert snapshot(db_url) == before

@@ -1,4 +1,4 @@
-"""SQLite as the app configures it: WAL, enforced foreign keys, one writer at a time."""
+"""Engines as the app configures them: SQLite WAL, enforced FKs, one writer; PostgreSQL names."""
 
 from __future__ import annotations
 
@@ -101,3 +101,16 @@ def test_reader_engine_is_the_same_engine_on_postgres_urls() -> None:
         assert reader_engine(engine) is engine
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_connections_carry_the_application_name(migrated_pg_url: str) -> None:
+    engine = create_engine_for(migrated_pg_url, application_name="westgear-desk test-desk")
+    try:
+        with engine.connect() as connection:
+            name = connection.execute(
+                text("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert name == "westgear-desk test-desk"
