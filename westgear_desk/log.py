@@ -20,6 +20,7 @@ Redaction trade-offs (documented because they are deliberate):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import logging.handlers
@@ -207,6 +208,10 @@ def redact(value: object) -> object:
         return items if isinstance(value, list) else tuple(items)
     if isinstance(value, bytes | bytearray):
         return redact_text(bytes(value).decode("utf-8", errors="replace"))
+    if hasattr(value, "model_dump"):  # pydantic models: keep their field names for key rules
+        return redact(value.model_dump(mode="json"))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return redact(dataclasses.asdict(value))
     return value
 
 

@@ -388,3 +388,26 @@ def test_summarize_payload_handles_bytes_that_are_not_json() -> None:
     assert summarize_payload(b'{"Email":"a@b.se","Sku":"WG-1"}') == (
         '{"Email":"[personal]","Sku":"WG-1"}'
     )
+
+
+def test_models_and_dataclasses_are_redacted_by_field_name() -> None:
+    from dataclasses import dataclass
+
+    from pydantic import BaseModel
+
+    class Customer(BaseModel):
+        Name: str
+        CustomerNumber: str
+
+    @dataclass
+    class Contact:
+        email: str
+        note: str
+
+    assert redact(Customer(Name="Kalle Anka", CustomerNumber="C-17")) == {
+        "Name": "[personal]",
+        "CustomerNumber": "C-17",
+    }
+    assert summarize_payload([Contact("k@a.se", "ring 070-123 45 67")]) == (
+        '[{"email":"[personal]","note":"ring [phone]"}]'
+    )

@@ -238,3 +238,11 @@ def test_no_setting_is_named_like_a_secret() -> None:
     assert "retry.overrides.jitter" in names  # and models inside dict values
     offenders = [name for name in names if SECRET_WORDS.search(name.rsplit(".", 1)[-1])]
     assert offenders == []
+
+
+def test_malformed_json_in_environment_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WESTGEAR_RETRY__SCHEDULE_S", "[1, 2")
+    with pytest.raises(ConfigurationError, match="environment variable"):
+        load_settings()
