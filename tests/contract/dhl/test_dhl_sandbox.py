@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,17 @@ def instruction(**changes: Any) -> dc.TransportInstruction:
     return dc.TransportInstruction.model_validate(example(**changes))
 
 
+ADMIN = httpx.Client(timeout=10.0)  # one pool for the admin calls (a fresh client costs ~0.1 s)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_admin() -> Iterator[None]:
+    yield
+    ADMIN.close()
+
+
 def set_faults(url: str, **faults: Any) -> None:
-    httpx.put(f"{url}/_sandbox/faults", json=faults).raise_for_status()
+    ADMIN.put(f"{url}/_sandbox/faults", json=faults).raise_for_status()
 
 
 # ------------------------------------------------------------------ booking and labels
@@ -135,7 +145,7 @@ def test_invalid_postal_code_is_a_data_error_naming_the_field(dhl: DhlClient) ->
 def test_rejection_with_http_200_is_a_data_error(
     dhl: DhlClient, dhl_url: str, api_key: str
 ) -> None:
-    raw = httpx.post(
+    raw = ADMIN.post(
         f"{dhl_url}/transportinstructionapi/v1/transportinstruction/sendtransportinstruction",
         json=example(product="999"),
         headers={"client-key": api_key},
@@ -178,23 +188,23 @@ def test_piece_sscc_tracks_the_same_shipment(dhl: DhlClient) -> None:
 
 
 def test_admin_endpoint_advances_explicitly(dhl: DhlClient, dhl_url: str) -> None:
-    httpx.put(f"{dhl_url}/_sandbox/dhl/tracking", json={"advance_on_poll": False})
+    ADMIN.put(f"{dhl_url}/_sandbox/dhl/tracking", json={"advance_on_poll": False})
     booked = dhl.book(instruction())
     assert booked.id is not None
     dhl.track(booked.id)
     status = dhl.track(booked.id)[0].status
     assert status is not None
     assert status.statusCode is dc.StatusCode.PRE_TRANSIT
-    answer = httpx.post(f"{dhl_url}/_sandbox/dhl/shipments/{booked.id}/advance")
+    answer = ADMIN.post(f"{dhl_url}/_sandbox/dhl/shipments/{booked.id}/advance")
     assert answer.json()["statusCode"] == "transit"
-    httpx.post(f"{dhl_url}/_sandbox/dhl/shipments/{booked.id}/advance", json={"to": "delivered"})
+    ADMIN.post(f"{dhl_url}/_sandbox/dhl/shipments/{booked.id}/advance", json={"to": "delivered"})
     assert dhl.track(booked.id)[0].is_delivered()
 
 
 def test_unknown_tracking_number_is_empty_from_the_real_404(
     dhl: DhlClient, dhl_url: str, api_key: str
 ) -> None:
-    raw = httpx.get(
+    raw = ADMIN.get(
         f"{dhl_url}/track/shipments",
         params={"trackingNumber": "1111111111"},
         headers={"DHL-API-Key": api_key},
@@ -225,7 +235,7 @@ def test_unknown_postal_code_uses_the_pascal_case_error(dhl: DhlClient) -> None:
 
 
 def test_wrong_freight_key_gives_the_real_401(dhl_url: str) -> None:
-    raw = httpx.get(
+    raw = ADMIN.get(
         f"{dhl_url}/servicepointlocatorapi/servicepoint/findnearestservicepoints",
         params={"postalCode": "11151"},
         headers={"client-key": "nope"},

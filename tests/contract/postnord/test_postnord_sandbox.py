@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,17 @@ def instruction(**changes: Any) -> pn.EdiInstruction:
     return pn.EdiInstruction.model_validate(example(**changes))
 
 
+ADMIN = httpx.Client(timeout=10.0)  # one pool for the admin calls (a fresh client costs ~0.1 s)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_admin() -> Iterator[None]:
+    yield
+    ADMIN.close()
+
+
 def set_faults(url: str, **faults: Any) -> None:
-    httpx.put(f"{url}/_sandbox/faults", json=faults).raise_for_status()
+    ADMIN.put(f"{url}/_sandbox/faults", json=faults).raise_for_status()
 
 
 # ------------------------------------------------------------------ booking and labels
@@ -139,21 +149,21 @@ def test_tracking_advances_on_each_poll_until_delivered(postnord: PostNordClient
 
 
 def test_admin_endpoint_advances_explicitly(postnord_url: str, postnord: PostNordClient) -> None:
-    httpx.put(f"{postnord_url}/_sandbox/postnord/tracking", json={"advance_on_poll": False})
+    ADMIN.put(f"{postnord_url}/_sandbox/postnord/tracking", json={"advance_on_poll": False})
     booked = postnord.book_with_labels(instruction(service="17"))
     item_id = booked.item_ids[0]
     assert postnord.track(item_id)[0].status is pn.ShipmentStatus.INFORMED
     assert postnord.track(item_id)[0].status is pn.ShipmentStatus.INFORMED
-    answer = httpx.post(f"{postnord_url}/_sandbox/postnord/shipments/{item_id}/advance")
+    answer = ADMIN.post(f"{postnord_url}/_sandbox/postnord/shipments/{item_id}/advance")
     assert answer.json()["status"] == "EN_ROUTE"
     assert postnord.track(item_id)[0].status is pn.ShipmentStatus.EN_ROUTE
-    httpx.post(
+    ADMIN.post(
         f"{postnord_url}/_sandbox/postnord/shipments/{item_id}/advance", json={"to": "DELIVERED"}
     )
     (shipment,) = postnord.track(normalize_sscc(item_id))
     assert shipment.status is pn.ShipmentStatus.DELIVERED
     assert len(shipment.items[0].events) == 5
-    unknown = httpx.post(f"{postnord_url}/_sandbox/postnord/shipments/00123/advance")
+    unknown = ADMIN.post(f"{postnord_url}/_sandbox/postnord/shipments/00123/advance")
     assert unknown.status_code == 404
 
 
@@ -187,7 +197,7 @@ def test_bad_postal_code_for_service_points_is_a_data_error(postnord: PostNordCl
 
 
 def test_wrong_key_gives_the_gateway_403_and_authentication_error(postnord_url: str) -> None:
-    raw = httpx.get(
+    raw = ADMIN.get(
         f"{postnord_url}/rest/shipment/v5/trackandtrace/findByIdentifier.json",
         params={"apikey": "wrong", "id": "00373500450000000010"},
     )
