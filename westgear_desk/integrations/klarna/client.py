@@ -22,10 +22,11 @@ from westgear_desk.errors import (
     BusinessRuleError,
     DataError,
     IntegrationError,
+    ServerError,
 )
 from westgear_desk.integrations.calllog import NULL_RECORDER, CallRecorder
 from westgear_desk.integrations.drift import parse_contract
-from westgear_desk.integrations.http import ApiClient, error_for_status
+from westgear_desk.integrations.http import MALFORMED_JSON, ApiClient, error_for_status
 from westgear_desk.integrations.klarna import contract as kl
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -155,11 +156,13 @@ class KlarnaClient(ApiClient):
     def _parse(self, model: type[M], response: httpx.Response) -> M:
         try:
             body = response.json()
-        except ValueError as exc:
-            raise DataError(
-                f"Klarna answered {response.status_code} without a JSON body",
+        except ValueError as exc:  # truncated/garbled: the provider's failure, worth a retry
+            raise ServerError(
+                f"Klarna answered {response.status_code} with invalid JSON",
                 system=self.system,
-                error_code="malformed_json",
+                status_code=response.status_code,
+                request_id=self._request_id(response),
+                error_code=MALFORMED_JSON,
             ) from exc
         return parse_contract(model, body, system=self.system)
 
