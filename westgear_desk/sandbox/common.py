@@ -191,6 +191,7 @@ WEBHOOK_TIMEOUT_S = 5.0
 WEBHOOK_ATTEMPTS = 3
 WEBHOOK_RETRY_DELAY_S = 0.5
 OUT_OF_ORDER_WAIT_S = 0.3
+IDLE_EXIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,9 @@ class _Webhook:
 
 class WebhookSender:
     """Posts signed callbacks from a background thread, with duplicates / out-of-order per faults.
+
+    The thread starts with the first `send` and ends after IDLE_EXIT_S without work, so a
+    sandbox that is built and dropped leaves no thread behind.
 
     `send` never blocks (safe to call from an async route). Every delivery attempt is kept in
     `deliveries` (url, status or error, attempt, copy number). With `webhook_out_of_order`, a
@@ -215,14 +219,18 @@ class WebhookSender:
         self._deliveries: list[dict[str, Any]] = []
         self._busy = 0
         self._idle = threading.Condition(self._lock)
-        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def send(self, url: str, body: bytes, headers: dict[str, str]) -> None:
         """Queue one webhook for delivery (plus the duplicates the faults ask for)."""
         with self._lock:
             self._busy += 1
-        self._queue.put(_Webhook(url, body, dict(headers)))
+            self._queue.put(_Webhook(url, body, dict(headers)))
+            if self._thread is None:  # started on demand; it ends after IDLE_EXIT_S idle
+                self._thread = threading.Thread(
+                    target=self._run, name="sandbox-webhooks", daemon=True
+                )
+                self._thread.start()
 
     @property
     def deliveries(self) -> list[dict[str, Any]]:
@@ -241,23 +249,48 @@ class WebhookSender:
             return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def close(self) -> None:
-        """Stop the delivery thread after the queued webhooks."""
-        self._queue.put(None)
-        self._thread.join(timeout=WEBHOOK_TIMEOUT_S * WEBHOOK_ATTEMPTS)
+        """Deliver what is queued, then stop the delivery thread (if one runs)."""
+        with self._lock:
+            thread = self._thread
+            if thread is not None:
+                self._queue.put(None)
+        if thread is not None:
+            thread.join(timeout=WEBHOOK_TIMEOUT_S * WEBHOOK_ATTEMPTS)
+
+    def _next(self) -> _Webhook | None:
+        """The next queued webhook; None to stop (closing, or idle for IDLE_EXIT_S)."""
+        while True:
+            try:
+                return self._queue.get(timeout=IDLE_EXIT_S)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return None
 
     def _run(self) -> None:
-        with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False) as client:
-            while (item := self._queue.get()) is not None:
-                later: _Webhook | None = None
-                if self._faults().webhook_out_of_order:
-                    with contextlib.suppress(queue.Empty):
-                        later = self._queue.get(timeout=OUT_OF_ORDER_WAIT_S)
-                        if later is None:  # closing: deliver what we hold, then stop
-                            self._deliver(client, item)
-                            return
-                if later is not None:
-                    self._deliver(client, later)
-                self._deliver(client, item)
+        try:
+            with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False) as client:
+                while (item := self._next()) is not None:
+                    if not self._deliver_batch(client, item):
+                        return
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _deliver_batch(self, client: httpx.Client, item: _Webhook) -> bool:
+        """Deliver `item` (after the next one when out of order); False once closing."""
+        later: _Webhook | None = None
+        keep_going = True
+        if self._faults().webhook_out_of_order:
+            with contextlib.suppress(queue.Empty):
+                later = self._queue.get(timeout=OUT_OF_ORDER_WAIT_S)
+                keep_going = later is not None
+        if later is not None:
+            self._deliver(client, later)
+        self._deliver(client, item)
+        return keep_going
 
     def _deliver(self, client: httpx.Client, webhook: _Webhook) -> None:
         copies = 1 + self._faults().webhook_duplicates

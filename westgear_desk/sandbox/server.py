@@ -56,7 +56,7 @@ class SandboxServer:
         if self._thread is not None:
             raise SandboxServerError(f"server at {self.url} already started")
         self._thread = threading.Thread(
-            target=self._serve, name=f"sandbox-{self.port}", daemon=True
+            target=self._serve, name=f"sandbox-server-{self.port}", daemon=True
         )
         self._thread.start()
         self._wait_answering()

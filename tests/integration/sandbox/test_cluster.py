@@ -50,7 +50,7 @@ SMALL = SandboxConfig(seed=11, products=20)
 
 
 def _sandbox_threads() -> set[str]:
-    return {t.name for t in threading.enumerate() if t.name.startswith("sandbox-")}
+    return {t.name for t in threading.enumerate() if t.name.startswith("sandbox-server-")}
 
 
 @pytest.fixture

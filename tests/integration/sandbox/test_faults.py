@@ -399,3 +399,13 @@ def test_failed_webhooks_are_retried_and_recorded(
     assert [d["status"] for d in sender.deliveries] == [500, 500, 500]
     assert [d["attempt"] for d in sender.deliveries] == [1, 2, 3]
     sender.close()
+
+
+def test_webhook_sender_restarts_after_close(webhook_receiver: FakeWebhookReceiver) -> None:
+    sender = WebhookSender(FaultSettings)
+    sender.send(webhook_receiver.url + "/cb", b"one", {})
+    sender.close()
+    sender.send(webhook_receiver.url + "/cb", b"two", {})
+    assert sender.wait_idle()
+    assert [g["body"] for g in webhook_receiver.wait_for(2)] == [b"one", b"two"]
+    sender.close()
