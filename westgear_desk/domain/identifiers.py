@@ -14,9 +14,11 @@ _GTIN_LENGTHS = frozenset({8, 12, 13, 14})
 
 def gtin_check_digit(body: str) -> str:
     """Return the GS1 check digit for `body` (the GTIN without its last digit)."""
-    if not body.isdigit():
+    if not body.isascii() or not body.isdigit():
         raise ValueError("a GTIN body holds digits only")
-    return str(ean.calc_check_digit(body))
+    reversed_body = body[::-1]  # weights 3,1,3,... from the right
+    total = 3 * sum(map(int, reversed_body[0::2])) + sum(map(int, reversed_body[1::2]))
+    return str(-total % 10)
 
 
 def make_ean13(body12: str) -> str:

@@ -19,7 +19,7 @@ BROKEN_SHARE = 0.2
 
 @pytest.fixture(scope="module")
 def sharespine_sandbox() -> Iterator[tuple[SandboxSystem, str]]:
-    system = build(SandboxConfig(seed=1, products=PRODUCTS, broken_share=BROKEN_SHARE))
+    system = build(SandboxConfig(seed=17, products=PRODUCTS, broken_share=BROKEN_SHARE))
     with SandboxServer(system.app) as server:
         yield system, server.url
 

@@ -21,7 +21,7 @@ from westgear_desk.integrations.sharespine.client import SharespineClient, Share
 from westgear_desk.integrations.sharespine.contract import LogEvent, RelatedIdMessage
 from westgear_desk.sandbox.seed import generate_catalog
 
-SEED = 1  # as in conftest
+SEED = 17  # as in conftest
 PRODUCTS = 120
 BROKEN_SHARE = 0.2
 SetFaults = Callable[..., None]

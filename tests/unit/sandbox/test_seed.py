@@ -81,11 +81,25 @@ def test_fixed_version_of_a_broken_product_is_clean() -> None:
 
 def test_duplicate_sku_reuses_an_earlier_valid_products_sku() -> None:
     products = list(generate_catalog(3, 3000, 0.05))
-    skus = Counter(v.sku for p in products for v in p.variants if v.sku)
+    first_owner: dict[str, object] = {}
+    for product in products:
+        for variant in product.variants:
+            if variant.sku:
+                first_owner.setdefault(variant.sku, product)
     dups = [p for p in products if "duplicate_sku" in p.broken]
     assert dups
     for product in dups:
-        assert skus[product.variants[0].sku] == 2
+        owner = first_owner[product.variants[0].sku or ""]
+        assert owner is not product
+        assert not owner.broken  # type: ignore[attr-defined]
+        assert owner.index < product.index  # type: ignore[attr-defined]
+    others = [
+        v.sku
+        for p in products
+        for pos, v in enumerate(p.variants)
+        if v.sku and not (pos == 0 and "duplicate_sku" in p.broken)
+    ]
+    assert len(others) == len(set(others))
 
 
 def test_requested_variant_count_is_exact() -> None:

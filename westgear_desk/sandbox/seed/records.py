@@ -12,7 +12,7 @@ LOCATIONS = ("GBG-MAIN", "STO-STORE")
 CURRENCY = "SEK"
 PRICE_LIST = "LIST"
 CAMPAIGN = "CAMPAIGN"
-B2B_LEVELS = {"B2B-A": Decimal("0.85"), "B2B-B": Decimal("0.75")}
+B2B_LEVELS = {"B2B-A": 85, "B2B-B": 75}  # percent of the list price
 # Seeded records were last modified before this instant plus `index * MODIFIED_STEP`, always
 # in the past, so sandbox changes (stamped with the wall clock) are newer than any seed data.
 SEED_EPOCH = datetime(2025, 6, 1, tzinfo=UTC)
