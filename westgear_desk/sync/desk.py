@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.integrations.calllog import NULL_RECORDER, CallRecorder
-from westgear_desk.sync.flows import Flow, FlowRegistry, ScheduleSettingsLike
+from westgear_desk.sync.flows import (
+    Flow,
+    FlowEnvironment,
+    FlowRegistry,
+    ScheduleSettingsLike,
+    build_flow_registry,
+    contribute,
+    engine_modules,
+    standard_schedules,
+)
 from westgear_desk.sync.locks import ScheduleLocks, locks_for
 from westgear_desk.sync.scheduler import (
     DEFAULT_MAX_WORKERS,
@@ -27,9 +36,9 @@ from westgear_desk.sync.scheduler import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from westgear_desk.settings import Settings
-    from westgear_desk.sync.inbox import InboxRegistry
-    from westgear_desk.sync.jobs import JobRegistry
 
 #: How many jobs / inbox events one tick claims before it checks again.
 BATCH: Final = 50
@@ -39,10 +48,10 @@ DESK_ID_LIMIT: Final = 64
 _log = logging.getLogger(__name__)
 
 
-def default_desk_id() -> str:
-    """Return this process's desk id: host name and process id (fits `sync_runs.desk`)."""
-    host = socket.gethostname().split(".")[0] or "desk"
-    return f"{host}:{os.getpid()}"[-DESK_ID_LIMIT:]
+def default_desk_id(name: str | None = None) -> str:
+    """Return this process's desk id: the desk name (default the host) and the process id."""
+    base = name or socket.gethostname().split(".")[0] or "desk"
+    return f"{base}:{os.getpid()}"[-DESK_ID_LIMIT:]
 
 
 def drain(
@@ -75,9 +84,13 @@ class Desk:
         max_workers: int = DEFAULT_MAX_WORKERS,
         stale_after: dt.timedelta = DEFAULT_STALE_AFTER,
         housekeeping_interval_s: float = HOUSEKEEPING_INTERVAL_S,
+        on_stop: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.desk_id = desk_id or default_desk_id()
         self.session_factory = session_factory
+        #: Hand this to the integration clients so their calls land in `api_calls`.
+        self.call_recorder = call_recorder
+        self._on_stop = list(on_stop)
         engine = session_factory.kw["bind"]
         self.runner = FlowRunner(
             session_factory,
@@ -108,63 +121,32 @@ class Desk:
         settings: Settings,
         session_factory: sessionmaker[Session],
         *,
-        flows: Iterable[Flow] = (),
-        job_registry: JobRegistry | None = None,
-        inbox_registry: InboxRegistry | None = None,
+        modules: Sequence[str] | None = None,
         desk_id: str | None = None,
     ) -> Desk:
-        """Build a desk with the job worker, the inbox processor and the API-call sink."""
+        """Build the full desk: flows, job worker and inbox processor from the engine modules
+        (default `flows.ENGINE_MODULES`), and the API-call sink their clients report to."""
         from westgear_desk.sync.apicalls import ApiCallSink
-        from westgear_desk.sync.inbox import InboxProcessor, InboxRegistry
-        from westgear_desk.sync.job_worker import JobWorker
-        from westgear_desk.sync.jobs import JobRegistry
-        from westgear_desk.sync.retry import PolicyResolver
 
-        desk_id = desk_id or default_desk_id()
-        policies = PolicyResolver.from_settings(settings.retry)
-        lease_s = settings.retry.lease_s
-        jobs = JobWorker(
-            session_factory,
-            job_registry or JobRegistry(),
-            desk_id=desk_id,
-            policies=policies,
-            lease_s=lease_s,
+        desk_id = desk_id or default_desk_id(settings.desk_name)
+        sink = ApiCallSink(session_factory)
+        env = FlowEnvironment(
+            settings=settings,
+            schedules=standard_schedules(settings.schedules),
+            session_factory=session_factory,
+            call_recorder=sink,
         )
-        inbox = InboxProcessor(
-            session_factory,
-            inbox_registry or InboxRegistry(),
-            desk_id=desk_id,
-            policies=policies,
-            lease_s=lease_s,
-        )
+        loaded = engine_modules(modules)
         desk: Desk
-        ticks = [
-            Tick(
-                "jobs",
-                settings.schedules.job_tick_s,
-                lambda: drain(
-                    lambda n: jobs.run_once(max_jobs=n), jobs.reclaim_expired, lambda: desk.stopping
-                ),
-                jobs.request_stop,
-            ),
-            Tick(
-                "inbox",
-                settings.schedules.inbox_tick_s,
-                lambda: drain(
-                    lambda n: inbox.run_once(max_events=n),
-                    inbox.reclaim_expired,
-                    lambda: desk.stopping,
-                ),
-                getattr(inbox, "request_stop", None),
-            ),
-        ]
+        ticks = _worker_ticks(settings, env, loaded, desk_id, lambda: desk.stopping)
         desk = cls(
             session_factory,
             settings.schedules,
-            flows=flows,
+            flows=build_flow_registry(env, loaded),
             ticks=ticks,
             desk_id=desk_id,
-            call_recorder=ApiCallSink(session_factory),
+            call_recorder=sink,
+            on_stop=[sink.close],
         )
         return desk
 
@@ -189,5 +171,42 @@ class Desk:
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop firing, let running work finish (or release its lease); True if all finished."""
         clean = self.scheduler.stop(timeout)
+        for hook in self._on_stop:  # e.g. flush the API-call log once nothing records any more
+            hook()
         _log.info("desk %s stopped%s", self.desk_id, "" if clean else " with work still running")
         return clean
+
+
+def _worker_ticks(
+    settings: Settings,
+    env: FlowEnvironment,
+    modules: list[ModuleType],
+    desk_id: str,
+    stopping: Callable[[], bool],
+) -> list[Tick]:
+    """The job-worker and inbox ticks, with handlers from the engine modules' hooks."""
+    from westgear_desk.sync.inbox_worker import InboxProcessor, InboxRegistry
+    from westgear_desk.sync.job_worker import JobWorker
+    from westgear_desk.sync.jobs import JobRegistry
+    from westgear_desk.sync.retry import PolicyResolver
+
+    job_registry, inbox_registry = JobRegistry(), InboxRegistry()
+    contribute("register_jobs", job_registry, env, modules)
+    contribute("register_inbox", inbox_registry, env, modules)
+    policies = PolicyResolver.from_settings(settings.retry)
+    factory, lease_s = env.session_factory, settings.retry.lease_s
+    jobs = JobWorker(factory, job_registry, desk_id=desk_id, policies=policies, lease_s=lease_s)
+    inbox = InboxProcessor(
+        factory, inbox_registry, desk_id=desk_id, policies=policies, lease_s=lease_s
+    )
+
+    def jobs_tick() -> int:
+        return drain(lambda n: jobs.run_once(max_jobs=n), jobs.reclaim_expired, stopping)
+
+    def inbox_tick() -> int:
+        return drain(lambda n: inbox.run_once(max_events=n), inbox.reclaim_expired, stopping)
+
+    return [
+        Tick("jobs", settings.schedules.job_tick_s, jobs_tick, jobs.request_stop),
+        Tick("inbox", settings.schedules.inbox_tick_s, inbox_tick, inbox.request_stop),
+    ]

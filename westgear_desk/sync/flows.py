@@ -10,7 +10,7 @@ desk happens to wake), so every desk that fires for the same slot computes the s
 - Cron schedules fire at the cron times in their zone (Europe/Stockholm by default); the slot
   is the latest cron fire time at or before "now".
 
-Later issues add flows by registering them in a `FlowRegistry` (see `build_flow_registry`).
+Later issues plug flows (and job handlers, webhook processors) in through `ENGINE_MODULES`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import datetime as dt
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Final, Protocol
 from zoneinfo import ZoneInfo
 
@@ -256,17 +257,35 @@ class FlowEnvironment:
     call_recorder: CallRecorder = NULL_RECORDER
 
 
-#: Modules that contribute scheduled flows. Each exposes
-#: ``register_flows(registry: FlowRegistry, env: FlowEnvironment) -> None``. A flow issue adds
-#: its module here; the worker command, the GUI and the demo then all schedule it.
-FLOW_MODULES: list[str] = []
+#: Modules that plug work into the engine. Each may expose any of
+#: ``register_flows(registry: FlowRegistry, env: FlowEnvironment)``,
+#: ``register_jobs(registry: JobRegistry, env: FlowEnvironment)`` and
+#: ``register_inbox(registry: InboxRegistry, env: FlowEnvironment)``. An issue that adds a flow,
+#: a job kind or a webhook processor adds its module here; the worker command, the GUI and the
+#: demo then all run it.
+ENGINE_MODULES: list[str] = []
 
 
-def build_flow_registry(env: FlowEnvironment, modules: list[str] | None = None) -> FlowRegistry:
-    """Return a registry filled by every module in `modules` (default `FLOW_MODULES`)."""
+def engine_modules(names: Sequence[str] | None = None) -> list[ModuleType]:
+    """Import the engine modules (default `ENGINE_MODULES`); a missing one is an error."""
+    return [importlib.import_module(name) for name in (ENGINE_MODULES if names is None else names)]
+
+
+def contribute(
+    hook: str, registry: object, env: FlowEnvironment, modules: list[ModuleType]
+) -> None:
+    """Call ``module.<hook>(registry, env)`` on every module that defines `hook`."""
+    for module in modules:
+        register = getattr(module, hook, None)
+        if register is not None:
+            register(registry, env)
+            _log.debug("%s: %s contributed", hook, module.__name__)
+
+
+def build_flow_registry(
+    env: FlowEnvironment, modules: list[ModuleType] | None = None
+) -> FlowRegistry:
+    """Return a registry filled by the ``register_flows`` hook of every engine module."""
     registry = FlowRegistry()
-    for name in FLOW_MODULES if modules is None else modules:
-        module = importlib.import_module(name)
-        module.register_flows(registry, env)
-        _log.debug("flows registered from %s", name)
+    contribute("register_flows", registry, env, engine_modules() if modules is None else modules)
     return registry
