@@ -15,23 +15,23 @@ from westgear_desk.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")
-def dhl_sandbox() -> Iterator[tuple[SandboxSystem, str, httpx.Client]]:
+def dhl_served() -> Iterator[tuple[SandboxSystem, str, httpx.Client]]:
     system = build(SandboxConfig(seed=7))
     with SandboxServer(system.app) as server, httpx.Client(base_url=server.url) as admin:
         yield system, server.url, admin
 
 
 @pytest.fixture
-def dhl_url(dhl_sandbox: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    _, url, admin = dhl_sandbox
+def dhl_url(dhl_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
+    _, url, admin = dhl_served
     admin.post("/_sandbox/reset").raise_for_status()
     admin.put("/_sandbox/faults", json={}).raise_for_status()
     return url
 
 
 @pytest.fixture
-def api_key(dhl_sandbox: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    return dhl_sandbox[0].credentials["api_key"]
+def api_key(dhl_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
+    return dhl_served[0].credentials["api_key"]
 
 
 @pytest.fixture

@@ -15,23 +15,23 @@ from westgear_desk.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")
-def postnord_sandbox() -> Iterator[tuple[SandboxSystem, str, httpx.Client]]:
+def postnord_served() -> Iterator[tuple[SandboxSystem, str, httpx.Client]]:
     system = build(SandboxConfig(seed=7))
     with SandboxServer(system.app) as server, httpx.Client(base_url=server.url) as admin:
         yield system, server.url, admin
 
 
 @pytest.fixture
-def postnord_url(postnord_sandbox: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    _, url, admin = postnord_sandbox
+def postnord_url(postnord_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
+    _, url, admin = postnord_served
     admin.post("/_sandbox/reset").raise_for_status()
     admin.put("/_sandbox/faults", json={}).raise_for_status()
     return url
 
 
 @pytest.fixture
-def apikey(postnord_sandbox: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    return postnord_sandbox[0].credentials["apikey"]
+def apikey(postnord_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
+    return postnord_served[0].credentials["apikey"]
 
 
 @pytest.fixture
