@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
 import pytest
@@ -15,29 +13,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
-def _present(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-# Fixture modules in tests/helpers; optional ones are registered once they exist.
-pytest_plugins = [
-    "tests.helpers.databases",
-    *[name for name in ("tests.helpers.sandboxes",) if _present(name)],
-]
+# Fixture modules in tests/helpers, available to every test.
+pytest_plugins = ["tests.helpers.databases", "tests.helpers.sandboxes"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Install the in-memory keyring for the whole session, if credentials.py offers one."""
+    """Make an in-memory keyring the process-wide backend for the whole session."""
     del config
-    try:
-        credentials = importlib.import_module("westgear_desk.credentials")
-    except ModuleNotFoundError as exc:
-        if exc.name != "westgear_desk.credentials":
-            raise
-        return
-    install = getattr(credentials, "install_memory_keyring", None)
-    if install is not None:
-        install()
+    from westgear_desk.credentials import install_memory_keyring
+
+    install_memory_keyring()
