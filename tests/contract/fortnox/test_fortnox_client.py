@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+import pydantic
 import pytest
 
 from tests.contract.fortnox.conftest import MakeClient, ServedSandbox
 from westgear_desk.errors import AuthenticationError, BusinessRuleError, DataError
+from westgear_desk.integrations.drift import ContractModel
 from westgear_desk.integrations.fortnox import contract as fx
 from westgear_desk.integrations.fortnox.client import FortnoxClient
 
@@ -286,3 +288,30 @@ def test_unknown_field_in_a_request_is_refused_like_fortnox(
     body = fx.FortnoxErrorBody.model_validate(response.json())
     assert body.error_information.code == 2001399
     assert "Nickname" in body.error_information.message
+
+
+def test_every_sandbox_answer_matches_the_contract_without_drift(fortnox: FortnoxClient) -> None:
+    invoice = fortnox.create_invoice(_invoice("WEB-1"))
+    order = fortnox.create_order(
+        fx.Order(customer_number="4", order_rows=[fx.OrderRow(description="Åra",
+                 ordered_quantity=Decimal(2), price=Decimal(350))])
+    )  # fmt: skip
+    assert invoice.document_number is not None
+    assert order.document_number is not None
+    answers: list[pydantic.BaseModel] = [
+        fortnox.get_customer("1"),
+        *fortnox.list_customers(limit=3).items,
+        fortnox.get_article(fortnox.list_articles(limit=1).items[0].article_number),
+        *fortnox.list_articles(limit=3).items,
+        invoice,
+        fortnox.get_invoice(invoice.document_number),
+        fortnox.credit_invoice(invoice.document_number),
+        *fortnox.list_invoices().items,
+        order,
+        fortnox.get_order(order.document_number),
+        *fortnox.list_orders().items,
+        *fortnox.list_vouchers().items,
+    ]
+    for answer in answers:
+        assert isinstance(answer, ContractModel)
+        assert answer.unknown_fields() == [], type(answer).__name__
