@@ -28,6 +28,7 @@ from westgear_desk.sandbox.seed import (
     generate_product,
     valid_product,
 )
+from westgear_desk.sandbox.seed.catalog import local_id as make_local_id
 from westgear_desk.sandbox.seed.catalog import money
 from westgear_desk.sandbox.seed.records import MODIFIED_STEP, SEED_EPOCH
 
@@ -110,7 +111,9 @@ class SharespineState:
     def index_of_local(self, local_id: str) -> int | None:
         """Catalog index of a product localId (the map is built on first use)."""
         if self._local_index is None:
-            self._local_index = {self.seeded(i).local_id: i for i in range(self.count)}
+            self._local_index = {
+                make_local_id(self.seed, "product", i): i for i in range(self.count)
+            }
         return self._local_index.get(local_id)
 
     def product_indices(self, since: datetime | None) -> list[int]:
