@@ -1,4 +1,4 @@
-"""Several desks (real processes) on one PostgreSQL database share a schedule safely."""
+"""Desks as real processes: many share a schedule on PostgreSQL, one runs alone on SQLite."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tests.helpers.scheduler_procs import (
 from westgear_desk.db.enums import SyncRunStatus
 from westgear_desk.db.models import SyncRun
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def _runs(url: str, schedule: str) -> list[SyncRun]:
@@ -46,6 +46,7 @@ def _sleep_until_fraction(fraction: float) -> None:
     time.sleep((fraction - now % 1.0) % 1.0)
 
 
+@pytest.mark.postgres
 def test_two_desks_run_each_slot_exactly_once(migrated_pg_url: str, tmp_path: Path) -> None:
     url = migrated_pg_url
     create_marks_table(url)
@@ -80,6 +81,25 @@ def test_two_desks_run_each_slot_exactly_once(migrated_pg_url: str, tmp_path: Pa
     assert {r.desk for r in runs} <= {"desk-a", "desk-b"}
 
 
+def test_a_single_desk_runs_every_slot_once(db_url: str, tmp_path: Path) -> None:
+    url = db_url
+    create_marks_table(url)
+    proc = spawn_desk(
+        url, desk="alone", schedule="solo", interval=1, flow_seconds=0.1, log_dir=tmp_path
+    )
+    try:
+        wait_for(lambda: len(read_marks(url, "solo")) >= 5, 40, "five slots")
+    finally:
+        assert stop_desk(proc) == 0
+    marks = read_marks(url, "solo")
+    runs = _runs(url, "solo")
+    assert len(runs) == len(marks) == len({m.slot_at for m in marks})
+    assert all(r.status == SyncRunStatus.SUCCEEDED for r in runs)
+    slots = [r.slot_at for r in runs]
+    assert slots[-1] - slots[0] == dt.timedelta(seconds=len(slots) - 1)  # none skipped
+
+
+@pytest.mark.postgres
 def test_runs_of_one_schedule_never_overlap(migrated_pg_url: str, tmp_path: Path) -> None:
     url = migrated_pg_url
     create_marks_table(url)
@@ -106,8 +126,8 @@ def test_runs_of_one_schedule_never_overlap(migrated_pg_url: str, tmp_path: Path
     assert len(marks) < span + 1
 
 
-def test_a_missed_slot_is_caught_up_once(migrated_pg_url: str, tmp_path: Path) -> None:
-    url = migrated_pg_url
+def test_a_missed_slot_is_caught_up_once(db_url: str, tmp_path: Path) -> None:
+    url = db_url
     create_marks_table(url)
     proc = spawn_desk(
         url, desk="sleepy", schedule="catchup", interval=1, flow_seconds=0.05, log_dir=tmp_path
@@ -139,6 +159,7 @@ def test_a_missed_slot_is_caught_up_once(migrated_pg_url: str, tmp_path: Path) -
     assert len({m.slot_at for m in marks}) == len(marks)
 
 
+@pytest.mark.postgres
 def test_next_slot_runs_after_the_connection_is_dropped_mid_run(
     migrated_pg_url: str, tmp_path: Path
 ) -> None:
