@@ -82,6 +82,9 @@ def test_paging_returns_every_product_exactly_once_with_broken_ones_reported(
     }
     assert tagged
     assert drifted == tagged
+    raw = next(r.payload() for r in results if r.model and r.model.remote_id in tagged)
+    assert raw["sustainabilityScore"] == 3
+    assert "variants" in raw
 
 
 def test_modified_at_or_after_returns_only_changed_products(

@@ -69,6 +69,12 @@ class RecordResult(Generic[M]):
         """True when the record validated."""
         return self.model is not None
 
+    def payload(self) -> Any:
+        """The record as received (for quarantine): `raw`, or the model's fields as sent."""
+        if self.raw is not None or self.model is None:
+            return self.raw
+        return self.model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[M]):
