@@ -99,12 +99,19 @@ def key_kind(key: object) -> str | None:
 # --- redaction of free text ----------------------------------------------------------------
 
 _EMAIL_RE: Final = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_AUTH_RE: Final = re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)[A-Za-z0-9._~+/=-]+")
+_CREDENTIAL_CHARSET: Final = r"[A-Za-z0-9._~+/=-]+"
+# "Bearer x" anywhere; other schemes (Basic, Digest, Token…) only after an Authorization
+# header name, so ordinary words such as "basic validation" stay readable.
+_BEARER_RE: Final = re.compile(rf"(?i)\b(bearer)(\s+){_CREDENTIAL_CHARSET}")
+_AUTH_HEADER_RE: Final = re.compile(
+    r"""(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?"""
+    rf"(?:(?:basic|digest|token|negotiate|bearer)\s+)?){_CREDENTIAL_CHARSET}"
+)
 _JWT_RE: Final = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _KEYVAL_RE: Final = re.compile(
     r"(?i)\b([\w-]*(?:api[_-]?key|apikey|password|passwd|secret|token|signature|"
-    r"authorization|cookie)[\w-]*)"
-    r"""(["']?\s*[:=]\s*["']?)(?!(?:bearer|basic|token|digest)\s)([^\s"'&,;}]+)"""
+    r"cookie)[\w-]*)"
+    r"""(["']?\s*[:=]\s*["']?)(?!\[secret\])([^\s"'&,;}]+)"""
 )
 _PNR_RE: Final = re.compile(r"(?<![\d+])((?:19|20)?\d{6})([-+ ]?)(\d{4})(?!\d)")
 _PHONE_INTL_RE: Final = re.compile(
@@ -183,7 +190,8 @@ def redact_text(s: str) -> str:
     """Return `s` with e-mails, phone numbers, personnummer, tokens and keys replaced."""
     s = _EMAIL_RE.sub("[email]", s)
     s = _JWT_RE.sub(SECRET, s)
-    s = _AUTH_RE.sub(lambda m: f"{m[1]}{m[2]}{SECRET}", s)
+    s = _AUTH_HEADER_RE.sub(lambda m: f"{m[1]}{SECRET}", s)
+    s = _BEARER_RE.sub(lambda m: f"{m[1]}{m[2]}{SECRET}", s)
     s = _KEYVAL_RE.sub(lambda m: f"{m[1]}{m[2]}{SECRET}", s)
     # UUIDs (request ids) stay readable; only the text between them is scanned further.
     parts = _UUID_SPLIT_RE.split(s)

@@ -330,6 +330,7 @@ def test_nothing_survives_a_real_log_record(
         "request 3f2a1b4c-1234-4abc-8def-0123456789ab",
         "2026-11-29 21:45:00+01:00",
         "GET /3/invoices?page=2&limit=100",
+        "Fortnox token refreshed; basic validation passed",
     ],
 )
 def test_business_identifiers_stay_readable(text: str) -> None:
