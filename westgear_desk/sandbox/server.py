@@ -41,7 +41,7 @@ class SandboxServer:
             app,
             http="httptools",
             loop="auto",  # uvloop where installed
-            lifespan="off",
+            lifespan="auto",
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=1,
