@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select
@@ -35,7 +36,7 @@ things = Table(
 
 
 @pytest.fixture
-def sqlite(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def sqlite(tmp_path: Path) -> Iterator[Engine]:
     engine = create_engine_for(f"sqlite:///{tmp_path}/t.db")
     metadata.create_all(engine)
     yield engine
