@@ -157,13 +157,16 @@ class FlowRunner:
 
     def reap_interrupted(self) -> int:
         """Mark every dead ``running`` run ``interrupted``; return how many (housekeeping)."""
-        with self.session_factory() as session:
-            schedules = runs.running_schedules(session)
         total = 0
-        for schedule in schedules:
-            with self.locks.hold(schedule) as held:
-                if held:
-                    total += self._interrupt_dead(schedule)
+        try:
+            with self.session_factory() as session:
+                schedules = runs.running_schedules(session)
+            for schedule in schedules:
+                with self.locks.hold(schedule) as held:
+                    if held:
+                        total += self._interrupt_dead(schedule)
+        except DBAPIError as exc:
+            _log.warning("housekeeping skipped: database unavailable (%s)", exc)
         if total:
             _log.info("marked %d run(s) of dead desks as interrupted", total)
         return total

@@ -297,3 +297,19 @@ def test_stop_lets_a_running_flow_finish_and_it_sees_the_request(
     [run] = _runs(session_factory, "long")
     assert run.status == SyncRunStatus.SUCCEEDED
     assert run.counts["written"] == 1
+
+
+def test_an_unreachable_database_skips_the_slot_without_crashing() -> None:
+    from tests.helpers.databases import _free_port
+    from westgear_desk.db.session import create_engine_for, make_session_factory
+
+    engine = create_engine_for(f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/nowhere")
+    factory = make_session_factory(engine)
+    calls: list[RunContext] = []
+    try:
+        runner = FlowRunner(factory, AdvisoryLocks(engine), desk_id="offline")
+        assert runner.run_slot(_counting_flow("catalog", calls), SLOT) == SlotOutcome.UNAVAILABLE
+        assert runner.reap_interrupted() == 0
+    finally:
+        engine.dispose()
+    assert calls == []
