@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -11,6 +12,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Never let a test reach the user's real keyring: anything not routed to the in-memory
 # backend below fails loudly instead.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+# Never let a test read or write the user's real data, config or log directories.
+_SANDBOX_HOME = tempfile.mkdtemp(prefix="westgear-tests-")
+for _name in ("DATA", "CONFIG", "LOG"):
+    os.environ[f"WESTGEAR_{_name}_DIR"] = os.path.join(_SANDBOX_HOME, _name.lower())
+os.environ.pop("WESTGEAR_DATABASE_URL", None)
 
 
 # Fixture modules in tests/helpers, available to every test.
