@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json as jsonlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from westgear_desk.errors import (
 )
 from westgear_desk.integrations.calllog import NULL_RECORDER, CallRecord, CallRecorder
 from westgear_desk.log import current_correlation_id, summarize_payload
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"WestGearDesk/{__version__}"
 CONNECT_TIMEOUT_S = 5.0
@@ -247,7 +250,7 @@ class ApiClient:
         method = method.upper()
 
         def record(status: int | None, request_id: str | None, error_code: str | None) -> None:
-            self._recorder(
+            self._report(
                 CallRecord(
                     system=self.system,
                     method=method,
@@ -282,6 +285,17 @@ class ApiClient:
                 system=self.system,
             ) from exc
         return self._finish(response, method, endpoint, record, parse=parse)
+
+    def _report(self, record: CallRecord) -> None:
+        """Hand one record to the recorder; its failure is logged, never turned into ours.
+
+        The call itself already happened (a capture may have been taken): raising here would
+        misreport the outcome and invite a second attempt.
+        """
+        try:
+            self._recorder(record)
+        except Exception:
+            log.exception("call recorder failed for %s %s", record.method, record.endpoint)
 
     def _finish(
         self,

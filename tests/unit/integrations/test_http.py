@@ -282,3 +282,17 @@ def test_json_body_is_sent_as_json() -> None:
         client.request("POST", "/b", content=b"raw=1", headers={"Content-Type": "text/plain"})
     assert json.loads(seen[0]) == {"amount": "10.00"}
     assert seen[1] == b"raw=1"
+
+
+def test_a_failing_recorder_does_not_change_the_outcome(caplog: pytest.LogCaptureFixture) -> None:
+    def broken_recorder(record: CallRecord) -> None:
+        raise RuntimeError("database is down")
+
+    client = ShopClient(
+        "https://api.example.test",
+        recorder=broken_recorder,
+        transport=httpx.MockTransport(lambda request: httpx.Response(201, json={"id": 9})),
+    )
+    with client:
+        assert client.request_json("POST", "/captures") == {"id": 9}
+    assert "call recorder failed for POST /captures" in caplog.text
