@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -14,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 # Never let a test read or write the user's real data, config or log directories.
 _SANDBOX_HOME = tempfile.mkdtemp(prefix="westgear-tests-")
+atexit.register(shutil.rmtree, _SANDBOX_HOME, ignore_errors=True)
 for _name in ("DATA", "CONFIG", "LOG"):
     os.environ[f"WESTGEAR_{_name}_DIR"] = os.path.join(_SANDBOX_HOME, _name.lower())
 os.environ.pop("WESTGEAR_DATABASE_URL", None)
