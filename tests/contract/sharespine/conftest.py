@@ -1,4 +1,7 @@
-"""A Sharespine sandbox served over loopback for the contract tests, reset before each test."""
+"""A Sharespine sandbox with a small, defect-rich catalog of its own (seed 17), reset per test.
+
+Not the shared cluster fixture: these tests need a known seed, size and broken share.
+"""
 
 from __future__ import annotations
 
@@ -18,29 +21,29 @@ BROKEN_SHARE = 0.2
 
 
 @pytest.fixture(scope="module")
-def sharespine_sandbox() -> Iterator[tuple[SandboxSystem, str]]:
+def seeded_sharespine() -> Iterator[tuple[SandboxSystem, str]]:
     system = build(SandboxConfig(seed=17, products=PRODUCTS, broken_share=BROKEN_SHARE))
     with SandboxServer(system.app) as server:
         yield system, server.url
 
 
 @pytest.fixture
-def sharespine_url(sharespine_sandbox: tuple[SandboxSystem, str]) -> str:
-    _, url = sharespine_sandbox
+def sharespine_url(seeded_sharespine: tuple[SandboxSystem, str]) -> str:
+    _, url = seeded_sharespine
     httpx.post(f"{url}/_sandbox/reset").raise_for_status()
     httpx.put(f"{url}/_sandbox/faults", json={}).raise_for_status()
     return url
 
 
 @pytest.fixture
-def credentials(sharespine_sandbox: tuple[SandboxSystem, str]) -> SharespineCredentials:
-    c = sharespine_sandbox[0].credentials
+def credentials(seeded_sharespine: tuple[SandboxSystem, str]) -> SharespineCredentials:
+    c = seeded_sharespine[0].credentials
     return SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
 
 
 @pytest.fixture
-def auth_headers(sharespine_sandbox: tuple[SandboxSystem, str]) -> dict[str, str]:
-    c = sharespine_sandbox[0].credentials
+def auth_headers(seeded_sharespine: tuple[SandboxSystem, str]) -> dict[str, str]:
+    c = seeded_sharespine[0].credentials
     token = httpx.BasicAuth(c["username"], c["password"])
     request = next(token.auth_flow(httpx.Request("GET", "http://x")))
     return {
