@@ -345,3 +345,33 @@ def test_generated_invalid_bookings_are_rejected_by_field_never_crash(
         postnord.request_json("POST", "/rest/shipment/v3/edi/labels/pdf", json=raw)
     assert info.value.status_code == 400
     assert ".".join(str(p) for p in path) in str(info.value)
+
+
+# ------------------------------------------------------------------ sandbox bodies vs contract
+
+
+def test_sandbox_error_and_refusal_bodies_validate(postnord_url: str, apikey: str) -> None:
+    url = f"{postnord_url}/rest/shipment/v3/edi/labels/pdf"
+    invalid = ADMIN.post(url, params={"apikey": apikey}, json=example(postal_code="1"))
+    assert invalid.status_code == 400
+    error = pn.ErrorResponse.model_validate(invalid.json())
+    assert error.unknown_fields() == []
+    assert error.compositeFault is not None
+    refused = ADMIN.post(url, params={"apikey": apikey}, json=example(weight=30))
+    assert refused.status_code == 200
+    response = pn.EdiLabelResponse.model_validate(refused.json())
+    assert response.unknown_fields() == []
+    assert response.bookingResponse.failures()
+    assert response.labelPrintout == []
+    missing = ADMIN.get(
+        f"{postnord_url}/rest/businesslocation/v5/servicepoints/bypostalcode",
+        params={"apikey": "", "postalCode": "41104"},
+    )
+    assert pn.ErrorResponse.model_validate(missing.json()).unknown_fields() == []
+
+
+def test_booked_label_response_has_no_drift(postnord: PostNordClient) -> None:
+    booked = postnord.book_with_labels(instruction())
+    assert booked.response.unknown_fields() == []
+    reprinted = postnord.reprint_labels(booked.item_ids, label_format="zpl")
+    assert reprinted[0].content.startswith(b"^XA")
