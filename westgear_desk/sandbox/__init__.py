@@ -1,1 +1,4 @@
-"""Local fake servers of every external system, for the demo, tests and benchmarks; never imported by production code."""
+"""Local fake servers of every external system, for the demo, tests and benchmarks.
+
+Production code never imports this package (a test keeps it so).
+"""
