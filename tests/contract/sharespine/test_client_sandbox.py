@@ -10,6 +10,7 @@ import pytest
 
 from westgear_desk.errors import (
     AuthenticationError,
+    BusinessRuleError,
     ConnectionFailure,
     DataError,
     RateLimitedError,
@@ -276,3 +277,50 @@ def test_non_list_body_is_a_data_error(credentials: SharespineCredentials) -> No
         pytest.raises(DataError, match="JSON array"),
     ):
         list(client.iter_products())
+
+
+def test_rejected_log_event_is_a_data_error_naming_the_fields(client: SharespineClient) -> None:
+    incomplete = LogEvent.model_construct(severity="Error", summary="x")
+    with pytest.raises(DataError) as caught:
+        client.post_log_event(incomplete)
+    assert caught.value.status_code == 422
+    assert caught.value.error_code == "InvalidLogEvent"
+    assert "relatedRecordType" in str(caught.value)
+
+
+def test_conflict_on_a_write_is_a_business_rule_refusal(credentials: SharespineCredentials) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {
+            "code": 101000,
+            "name": "ProductAlreadyExists",
+            "category": "Conflict",
+            "message": "remoteId art-1 exists",
+        }
+        return httpx.Response(409, json=body, headers={"X-Request-Id": "req-9"})
+
+    transport = httpx.MockTransport(handler)
+    event = LogEvent(
+        severity="Info",
+        relatedRecordType="product",
+        direction="import",
+        summary="s",
+        time=datetime.now(UTC),
+    )
+    with (
+        SharespineClient("http://sharespine.test", credentials, transport=transport) as client,
+        pytest.raises(BusinessRuleError) as caught,
+    ):
+        client.post_log_event(event)
+    assert caught.value.error_code == "ProductAlreadyExists"
+    assert caught.value.request_id == "req-9"
+    assert "remoteId art-1 exists" in str(caught.value)
+
+
+def test_error_without_a_body_is_classified_by_status(credentials: SharespineCredentials) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(503, content=b"<html>"))
+    with (
+        SharespineClient("http://sharespine.test", credentials, transport=transport) as client,
+        pytest.raises(ServerError) as caught,
+    ):
+        client.connection_info()
+    assert caught.value.status_code == 503

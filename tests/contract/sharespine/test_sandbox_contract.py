@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -155,3 +156,54 @@ def test_any_json_is_either_a_product_or_a_clear_data_error(data: object) -> Non
         assert isinstance(product, Product)
         return
     assert message.startswith("sharespine: Product does not match the contract")
+
+
+_TEXT = st.text(min_size=1, max_size=12)
+_MONEY = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False).map(str)
+_WHEN = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+_PRICE = st.fixed_dictionaries(
+    {"priceList": st.sampled_from(["LIST", "CAMPAIGN", "B2B-A"]), "currency": _TEXT},
+    optional={"priceInclVat": _MONEY, "priceExclVat": _MONEY, "validFrom": _WHEN, "validTo": _WHEN},
+)
+_VARIANT = st.fixed_dictionaries(
+    {},
+    optional={
+        "sku": _TEXT,
+        "gtin": st.text(alphabet="0123456789", max_size=14),
+        "options": st.dictionaries(_TEXT, _TEXT, max_size=3),
+        "stock": _MONEY,
+        "stockPerLocation": st.lists(
+            st.fixed_dictionaries({"locationId": _TEXT, "stock": _MONEY}), max_size=2
+        ),
+        "prices": st.lists(_PRICE, max_size=3),
+        "parentRemoteId": _TEXT,
+    },
+)
+_PRODUCT = st.fixed_dictionaries(
+    {
+        "localId": st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
+        "lastModified": _WHEN,
+    },
+    optional={
+        "remoteId": _TEXT,
+        "sku": _TEXT,
+        "title": st.dictionaries(st.sampled_from(["sv", "en"]), _TEXT),
+        "brand": _TEXT,
+        "vatRatePercent": st.sampled_from(["25", "12", "6", "0"]),
+        "attributes": st.lists(st.fixed_dictionaries({"name": _TEXT, "value": _TEXT}), max_size=2),
+        "variants": st.lists(_VARIANT, max_size=3),
+        "created": _WHEN,
+    },
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(_PRODUCT)
+def test_contract_shaped_payloads_round_trip_without_drift(payload: dict[str, Any]) -> None:
+    model = Product.model_validate(payload)
+    assert model.unknown_fields() == []
+    dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    assert Product.model_validate(dumped) == model
+    assert set(dumped) == set(payload)

@@ -40,7 +40,7 @@ from westgear_desk.integrations.sharespine.contract import (
 
 DEFAULT_BASE_URL = "https://api.plugboard.io"  # endpoints below carry the /api prefix
 M = TypeVar("M", bound=pydantic.BaseModel)
-_BUSINESS_CATEGORIES = frozenset({"Conflict", "InvalidData"})
+_BUSINESS_CATEGORIES = frozenset({"Conflict"})  # e.g. ProductAlreadyExists(101000, Conflict)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
