@@ -10,8 +10,11 @@ Redaction trade-offs (documented because they are deliberate):
   personnummer/samordningsnummer and redacted, even if it was an order number. Company
   organisation numbers (month part >= 20) stay readable.
 - A number starting with ``0`` or ``+``/``00`` that has 7–12 (national) or 8–15 (international)
-  digits, optionally grouped by single spaces or hyphens, is treated as a phone number. EANs
-  (13 digits), SKUs with a letter prefix, amounts and postal codes stay readable.
+  digits, optionally grouped by single spaces or hyphens, is treated as a phone number. Valid
+  EAN-13 codes stay readable even when they start with ``00`` (padded UPCs), except ``0046…``
+  which is always taken for a Swedish phone number; an 8-digit number starting with ``0`` is
+  taken for a phone number even if it is a valid EAN-8. SKUs with a letter prefix, amounts and
+  postal codes stay readable.
 - A run of 24+ token characters that mixes upper case, lower case and digits, or is hex with a
   digit, is treated as a secret. Canonical UUIDs stay readable (they are request ids); a long
   mixed-case URL path may be redacted.
@@ -153,11 +156,16 @@ def _digit_count(text: str) -> int:
     return sum(char.isdigit() for char in text)
 
 
+def _is_ean13(text: str) -> bool:
+    """A valid EAN-13 such as 0012345678905 (a padded UPC), but never a Swedish 0046 number."""
+    return len(text) == 13 and text.isdigit() and not text.startswith("0046") and ean.is_valid(text)
+
+
 def _phone_sub(pattern: re.Pattern[str], low: int, high: int) -> Callable[[re.Match[str]], str]:
     def sub(match: re.Match[str]) -> str:
         text = match[0]
-        if text.isdigit() and len(text) in (8, 13) and ean.is_valid(text):
-            return text  # an EAN-8/13 (GTIN) such as 0012345678905, not a phone number
+        if _is_ean13(text):
+            return text
         if low <= _digit_count(text) <= high:
             return "[phone]"
         # Too many digits: a phone number next to another number. Redact the longest grouped
