@@ -19,8 +19,9 @@ from westgear_desk.errors import (
     TimeoutFailure,
 )
 from westgear_desk.integrations.calllog import CallRecord
+from westgear_desk.integrations.fortnox.auth import FortnoxCredentials
 from westgear_desk.integrations.fortnox.client import FortnoxClient
-from westgear_desk.integrations.fortnox.ratelimit import SlidingWindowLimiter
+from westgear_desk.integrations.fortnox.ratelimit import SlidingWindowLimiter, shared_limiter
 
 
 def test_sandbox_itself_refuses_the_26th_request_in_5_seconds(
@@ -131,3 +132,26 @@ def test_new_field_drift_is_kept_and_reported(
     customer = fortnox.get_customer("1")
     assert customer.name
     assert customer.unknown_fields() == ["SustainabilityReport"]
+
+
+def test_clients_of_one_tenant_share_one_limiter() -> None:
+    one = FortnoxCredentials("client-a", "secret", tenant_id="111")
+    with (
+        FortnoxClient("http://127.0.0.1:9", one) as first,
+        FortnoxClient("http://127.0.0.1:9", one) as second,
+        FortnoxClient("http://127.0.0.1:9", FortnoxCredentials("client-a", "s", "222")) as other,
+    ):
+        assert first.limiter is second.limiter
+        assert other.limiter is not first.limiter
+        assert first.limiter is shared_limiter("client-a:111")
+
+
+def test_a_pause_holds_every_thread() -> None:
+    now = [0.0]
+    limiter = SlidingWindowLimiter(max_calls=10, period=1.0, max_wait=0.5, clock=lambda: now[0])
+    limiter.pause(2.0)  # a 429's Retry-After seen by one thread
+    with pytest.raises(RateLimitedError) as info:
+        limiter.acquire()
+    assert info.value.retry_after == pytest.approx(2.0)
+    now[0] = 2.0
+    assert limiter.acquire() == 0.0

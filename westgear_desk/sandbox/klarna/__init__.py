@@ -7,7 +7,8 @@ key -> the stored reply, no second effect, body ignored [V]), captures/refunds a
 refused, authorization expiry (28 days) and extension (max 180 days), and a signed webhook
 (`Klarna-Signature`: HMAC-SHA256 hex [U]) to the webhook URL on every order status change.
 Admin: POST /_sandbox/klarna/sessions/{id}/authorize, POST /_sandbox/klarna/orders/{id}/expire,
-POST /_sandbox/klarna/clock, PUT/GET /_sandbox/klarna/webhook, GET /_sandbox/klarna/deliveries.
+POST /_sandbox/klarna/clock, PUT/GET /_sandbox/klarna/webhook, GET /_sandbox/klarna/deliveries,
+GET /_sandbox/klarna/idempotency/{key}.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def build(config: SandboxConfig) -> SandboxSystem:
         ),
         Route("/_sandbox/klarna/orders/{order_id}/expire", handlers.admin_expire, methods=["POST"]),
         Route("/_sandbox/klarna/clock", handlers.admin_clock, methods=["POST"]),
+        Route("/_sandbox/klarna/idempotency/{key}", handlers.admin_idempotency, methods=["GET"]),
         Route("/_sandbox/klarna/webhook", set_webhook, methods=["PUT"]),
         Route("/_sandbox/klarna/webhook", get_webhook, methods=["GET"]),
         Route("/_sandbox/klarna/deliveries", deliveries, methods=["GET"]),

@@ -317,6 +317,14 @@ class KlarnaRoutes:
             return JSONResponse({"error": "the clock only moves forward"}, 422)
         return JSONResponse({"now": self.state.advance(delta).isoformat()})
 
+    async def admin_idempotency(self, request: Request) -> Response:
+        """GET /_sandbox/klarna/idempotency/{key}: is a reply stored, how often was it replayed."""
+        key = request.path_params["key"]
+        with self.state.lock:
+            stored = key in self.state.replies
+            replays = self.state.replay_counts.get(key, 0)
+        return JSONResponse({"stored": stored, "replays": replays})
+
     def routes(self) -> list[BaseRoute]:
         """Every API route."""
         g = self.guarded

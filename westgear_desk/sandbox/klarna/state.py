@@ -139,6 +139,7 @@ class KlarnaState:
             self.authorizations: dict[str, Authorization] = {}
             self.orders: dict[str, SandboxOrder] = {}
             self.replies: dict[str, tuple[datetime, StoredReply]] = {}
+            self.replay_counts: dict[str, int] = {}
 
     def now(self) -> datetime:
         """The sandbox clock."""
@@ -154,6 +155,7 @@ class KlarnaState:
             stored = self.replies.get(key)
             if stored is None or self.now() - stored[0] > IDEMPOTENCY_TTL:
                 return None
+            self.replay_counts[key] = self.replay_counts.get(key, 0) + 1
             return stored[1]
 
     def remember(self, key: str | None, reply: StoredReply) -> None:
