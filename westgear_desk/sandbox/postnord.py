@@ -44,6 +44,14 @@ PARCEL_PACKAGES = frozenset({"PC", "BX", "EN"})
 DOMESTIC_PARCEL_MAX_KG = 20  # [V] postnord.se size and weight limits
 INTERNATIONAL_PARCEL_MAX_KG = 31.5
 TRACKING_URL = "https://tracking.postnord.com/se/?id={id}"
+# [V] paperSize values; A4 is PostNord's default. One label per page (labelsPerPage not modelled).
+PAPER_SIZES_MM = {
+    "LABEL": LABEL_105x190_MM,
+    "A6": (105.0, 148.0),
+    "A5": (148.0, 210.0),
+    "A4": (210.0, 297.0),
+    "LETTER": (215.9, 279.4),
+}
 
 # (status, eventCode, description, locationType, where) — [U] codes are free text in the spec
 _COLLECT_STEPS = [
@@ -361,11 +369,11 @@ def _print_id(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def _printout(labels: list[LabelData], label_format: str) -> dict[str, Any]:
+def _printout(labels: list[LabelData], label_format: str, paper: str = "LABEL") -> dict[str, Any]:
     if label_format == "zpl":
         data, encoding = render_zpl(labels, LABEL_105x190_MM), "none"  # [C] raw ZPL, not base64
     else:
-        pdf = render_pdf(labels, LABEL_105x190_MM)
+        pdf = render_pdf(labels, PAPER_SIZES_MM[paper])
         data, encoding = base64.b64encode(pdf).decode("ascii"), "base64"
     return {
         "itemIds": [
@@ -403,7 +411,11 @@ def _make_routes(state: _State, keys: frozenset[str]) -> list[BaseRoute]:
             return JSONResponse(_fault_body("Validation failed", _validation_faults(exc)), 400)
         if faults := _field_faults(instruction):
             return JSONResponse(_fault_body("Validation failed", faults), 400)
-        return JSONResponse(_book(state, instruction, label_format))
+        paper = request.query_params.get("paperSize", "A4").upper()
+        if paper not in PAPER_SIZES_MM:
+            fault = _fault("API-002", "Invalid paper size", "paperSize", paper)
+            return JSONResponse(_fault_body("Validation failed", [fault]), 400)
+        return JSONResponse(_book(state, instruction, label_format, paper))
 
     async def labels_by_id(request: Request) -> Response:
         if (denied := _auth(request, keys)) is not None:
@@ -460,7 +472,9 @@ def _make_routes(state: _State, keys: frozenset[str]) -> list[BaseRoute]:
     ]
 
 
-def _book(state: _State, instruction: EdiInstruction, label_format: str | None) -> dict[str, Any]:
+def _book(
+    state: _State, instruction: EdiInstruction, label_format: str | None, paper: str = "LABEL"
+) -> dict[str, Any]:
     info, labels = [], []
     with state.lock:
         for index, shipment in enumerate(instruction.shipment):
@@ -480,7 +494,7 @@ def _book(state: _State, instruction: EdiInstruction, label_format: str | None) 
     booking = {"bookingId": secrets.token_hex(15).upper(), "idInformation": info}
     if label_format is None:
         return booking
-    printouts = [_printout(labels, label_format)] if labels else []
+    printouts = [_printout(labels, label_format, paper)] if labels else []
     return {"bookingResponse": booking, "labelPrintout": printouts}
 
 

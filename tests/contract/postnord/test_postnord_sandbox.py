@@ -375,3 +375,12 @@ def test_booked_label_response_has_no_drift(postnord: PostNordClient) -> None:
     assert booked.response.unknown_fields() == []
     reprinted = postnord.reprint_labels(booked.item_ids, label_format="zpl")
     assert reprinted[0].content.startswith(b"^XA")
+
+
+def test_paper_size_is_honoured_and_checked(postnord: PostNordClient) -> None:
+    booked = postnord.book_with_labels(instruction(), paper_size="A6")
+    page = PdfReader(io.BytesIO(booked.labels[0].content)).pages[0]
+    assert float(page.mediabox.width) == pytest.approx(105 * mm, abs=0.5)
+    assert float(page.mediabox.height) == pytest.approx(148 * mm, abs=0.5)
+    with pytest.raises(DataError, match="paperSize"):
+        postnord.book_with_labels(instruction(), paper_size="B5")
