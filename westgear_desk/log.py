@@ -291,7 +291,6 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text)
-        record.exc_info = None
         record._westgear_redacted = True
         return True
 
