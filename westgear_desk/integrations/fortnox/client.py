@@ -1,34 +1,23 @@
-"""The Fortnox REST client: OAuth2 with single-flight refresh, the shared rate limit, resources.
+"""The Fortnox REST client: customers, articles, invoices and credit notes, orders, vouchers.
 
-Every `/3/` call takes a slot of the token's shared limiter, carries the current access
-token, renews it once on a 401 and retries once, and waits out a 429's Retry-After (all
-threads of the token pause) before retrying a bounded number of times. Fortnox has no
+Authentication, the shared rate limit and error mapping live in session.py. Fortnox has no
 idempotency key, so `ensure_invoice` searches by our external reference before creating.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 
-import httpx
-import pydantic
-
-from westgear_desk.errors import AuthenticationError, DataError, IntegrationError, RateLimitedError
-from westgear_desk.integrations.calllog import NULL_RECORDER, CallRecorder
+from westgear_desk.errors import DataError
 from westgear_desk.integrations.drift import parse_contract
 from westgear_desk.integrations.fortnox import contract as fx
-from westgear_desk.integrations.fortnox.auth import TOKEN_ENDPOINT, FortnoxCredentials, TokenManager
-from westgear_desk.integrations.fortnox.errors import error_for_response
 from westgear_desk.integrations.fortnox.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, iter_pages
 from westgear_desk.integrations.fortnox.paging import list_params as _params
-from westgear_desk.integrations.fortnox.ratelimit import SlidingWindowLimiter, shared_limiter
-from westgear_desk.integrations.http import ApiClient
+from westgear_desk.integrations.fortnox.session import FortnoxSession
 
-M = TypeVar("M", bound=pydantic.BaseModel)
-DEFAULT_RETRY_AFTER_S = 1.0  # [U] Fortnox may send no Retry-After: back off at least 1 s
-RATE_LIMIT_RETRIES = 2
+__all__ = ["EnsuredInvoice", "FortnoxClient"]
 
 
 class EnsuredInvoice(NamedTuple):
@@ -38,109 +27,12 @@ class EnsuredInvoice(NamedTuple):
     created: bool
 
 
-def _wire(model: pydantic.BaseModel) -> Any:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+class FortnoxClient(FortnoxSession):
+    """Fortnox API v3 resources. Thread-safe: share one per desk and tenant.
 
-
-class FortnoxClient(ApiClient):
-    """Fortnox API v3. Thread-safe: share one per desk and tenant.
-
-    `base_url` is the API host (``https://api.fortnox.se``; a trailing ``/3`` is accepted);
-    `token_url` the OAuth token endpoint, absolute in production
-    (``https://apps.fortnox.se/oauth-v1/token``), default ``/oauth-v1/token`` on the same
-    host as in the sandbox.
+    Construction: see FortnoxSession (base_url, credentials, on_refresh_token, token_url,
+    limiter, rate_limit_retries, recorder, timeout, transport).
     """
-
-    system = "fortnox"
-
-    def __init__(
-        self,
-        base_url: str,
-        credentials: FortnoxCredentials,
-        *,
-        on_refresh_token: Callable[[str], None] | None = None,
-        token_url: str | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-        rate_limit_retries: int = RATE_LIMIT_RETRIES,
-        recorder: CallRecorder = NULL_RECORDER,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        # endpoints carry their /3 prefix; accept a base configured as ".../3" as well
-        root = base_url.rstrip("/").removesuffix("/3")
-        super().__init__(root, recorder=recorder, timeout=timeout, transport=transport)
-        self._token_url = token_url or TOKEN_ENDPOINT
-        self.tokens = TokenManager(
-            credentials, self._fetch_token, on_refresh_token=on_refresh_token
-        )
-        self.limiter = limiter or shared_limiter(credentials.limiter_key)
-        self._rate_limit_retries = rate_limit_retries
-
-    # ----------------------------------------------------------------- plumbing
-
-    def _fetch_token(self, form: dict[str, str], headers: dict[str, str]) -> fx.TokenResponse:
-        body = self.request_json(
-            "POST",
-            self._token_url,
-            content=str(httpx.QueryParams(form)).encode("ascii"),
-            headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-        )
-        return parse_contract(fx.TokenResponse, body, system=self.system)
-
-    def _error_for(self, response: httpx.Response) -> IntegrationError:
-        is_token = response.request.url.path.endswith(TOKEN_ENDPOINT)
-        return error_for_response(
-            response, request_id=self._request_id(response), token_endpoint=is_token
-        )
-
-    def _api(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        path_params: Mapping[str, str | int] | None = None,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-    ) -> Any:
-        """One /3/ call with rate limit, bearer token, one renewal on 401, Retry-After on 429."""
-        token = self.tokens.access_token()
-        renewed = False
-        throttled = 0
-        while True:
-            self.limiter.acquire()
-            try:
-                return self.request_json(
-                    method,
-                    endpoint,
-                    path_params=path_params,
-                    params=params,
-                    json=json,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            except AuthenticationError as exc:
-                if exc.status_code != 401 or renewed:
-                    raise
-                token = self.tokens.renew_after_rejection(token)
-                renewed = True
-            except RateLimitedError as exc:
-                wait = DEFAULT_RETRY_AFTER_S if exc.retry_after is None else exc.retry_after
-                if throttled >= self._rate_limit_retries or wait > self.limiter.max_wait:
-                    raise
-                self.limiter.pause(wait)
-                throttled += 1
-
-    def _get(self, model: type[M], endpoint: str, **path_params: str | int) -> M:
-        body = self._api("GET", endpoint, path_params=path_params)
-        return parse_contract(model, body, system=self.system)
-
-    def _send(
-        self, method: str, model: type[M], endpoint: str, payload: pydantic.BaseModel, **path: str
-    ) -> M:
-        body = self._api(method, endpoint, path_params=path or None, json=_wire(payload))
-        return parse_contract(model, body, system=self.system)
-
-    def _page(self, model: type[M], endpoint: str, params: dict[str, Any]) -> M:
-        return parse_contract(model, self._api("GET", endpoint, params=params), system=self.system)
 
     # ----------------------------------------------------------------- customers
 
