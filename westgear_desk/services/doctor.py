@@ -38,7 +38,8 @@ def check_database(url: str) -> CheckResult:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(exc.orig) if getattr(exc, "orig", None) else type(exc).__name__
+        orig = getattr(exc, "orig", None)
+        reason = str(orig) if orig is not None else type(exc).__name__
         return CheckResult("database", False, f"{where}: unreachable ({reason.splitlines()[0]})")
     finally:
         engine.dispose()
