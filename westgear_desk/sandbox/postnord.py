@@ -423,6 +423,8 @@ def _make_routes(state: _State, keys: frozenset[str]) -> list[BaseRoute]:
         label_format = request.path_params["label_format"]
         try:
             wanted = [str(entry["id"]) for entry in await request.json()]
+            if not wanted:
+                raise ValueError("no id")
         except (ValueError, TypeError, KeyError):
             body = _fault_body("Validation failed", [_fault("API-002", "Expected [{id}]", "id")])
             return JSONResponse(body, 400)

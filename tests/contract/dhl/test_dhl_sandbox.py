@@ -357,3 +357,30 @@ def test_generated_invalid_bookings_are_rejected_by_field_never_crash(
         )
     assert info.value.status_code == 400
     assert PATH_NAMES[path] in str(info.value)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=json_values)
+def test_arbitrary_json_is_answered_400_never_500(dhl_url: str, api_key: str, body: Any) -> None:
+    for path in (
+        "/transportinstructionapi/v1/transportinstruction/sendtransportinstruction",
+        "/printapi/v1/print/printdocumentsbyid",
+    ):
+        answer = ADMIN.post(f"{dhl_url}{path}", headers={"client-key": api_key}, json=body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["status"] == "Error"

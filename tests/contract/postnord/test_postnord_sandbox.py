@@ -384,3 +384,29 @@ def test_paper_size_is_honoured_and_checked(postnord: PostNordClient) -> None:
     assert float(page.mediabox.height) == pytest.approx(148 * mm, abs=0.5)
     with pytest.raises(DataError, match="paperSize"):
         postnord.book_with_labels(instruction(), paper_size="B5")
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=json_values)
+def test_arbitrary_json_is_answered_400_never_500(
+    postnord_url: str, apikey: str, body: Any
+) -> None:
+    for path in ("/rest/shipment/v3/edi/labels/zpl", "/rest/shipment/v3/labels/ids/pdf"):
+        answer = ADMIN.post(f"{postnord_url}{path}", params={"apikey": apikey}, json=body)
+        assert answer.status_code == 400, answer.text
+        assert "message" in answer.text or "errorResponse" in answer.text
