@@ -12,6 +12,7 @@ import pytest
 
 from tests.contract.fortnox.conftest import MakeClient, ServedSandbox
 from westgear_desk.errors import AuthenticationError, BusinessRuleError, DataError
+from westgear_desk.integrations.calllog import CallRecord
 from westgear_desk.integrations.drift import ContractModel
 from westgear_desk.integrations.fortnox import contract as fx
 from westgear_desk.integrations.fortnox.client import FortnoxClient
@@ -315,3 +316,21 @@ def test_every_sandbox_answer_matches_the_contract_without_drift(fortnox: Fortno
     for answer in answers:
         assert isinstance(answer, ContractModel)
         assert answer.unknown_fields() == [], type(answer).__name__
+
+
+def test_call_log_carries_no_token_or_secret(
+    fortnox: FortnoxClient,
+    fortnox_sandbox: ServedSandbox,
+    records: list[CallRecord],
+    issued_refresh_tokens: list[str],
+) -> None:
+    fortnox.get_customer("1")
+    secrets = [
+        fortnox_sandbox.credentials["refresh_token"],
+        fortnox_sandbox.credentials["client_secret"],
+        fortnox.tokens.access_token(),
+        *issued_refresh_tokens,
+    ]
+    assert [r.endpoint for r in records] == ["/oauth-v1/token", "/3/customers/{number}"]
+    logged = repr(records)
+    assert not [secret for secret in secrets if secret in logged]
