@@ -181,7 +181,11 @@ def _address_issues(index: int, party: FreightParty) -> list[dict[str, Any]]:
     address = party.address
     if address is None or address.countryCode != "SE":
         return []
-    if len(address.postalCode) == 5 and address.postalCode.isdigit():
+    if (
+        len(address.postalCode) == 5
+        and address.postalCode.isascii()
+        and address.postalCode.isdigit()
+    ):
         return []
     return [
         _issue(
@@ -462,7 +466,7 @@ def _freight_routes(state: _State, key: str) -> list[BaseRoute]:
             except (ValueError, AttributeError):
                 params = {}
         postal_code = params.get("postalCode", "").replace(" ", "")
-        if not (len(postal_code) == 5 and postal_code.isdigit()):
+        if not (len(postal_code) == 5 and postal_code.isascii() and postal_code.isdigit()):
             body = {
                 "ErrorCode": 16010,
                 "Status": 400,

@@ -251,7 +251,9 @@ def _field_faults(instruction: EdiInstruction) -> list[dict[str, Any]]:
         for role, party in parties.items():
             address = party.party.address
             if address.countryCode == "SE" and not (
-                len(address.postalCode) == 5 and address.postalCode.isdigit()
+                len(address.postalCode) == 5
+                and address.postalCode.isascii()
+                and address.postalCode.isdigit()
             ):
                 faults.append(
                     _fault(
@@ -434,7 +436,7 @@ def _make_routes(state: _State, keys: frozenset[str]) -> list[BaseRoute]:
         if (denied := _auth(request, keys)) is not None:
             return denied
         identifier = request.query_params.get("id", "")
-        if not 10 <= len(identifier) <= 35 or not identifier.isalnum():
+        if not 10 <= len(identifier) <= 35 or not (identifier.isascii() and identifier.isalnum()):
             body = {
                 "TrackingInformationResponse": {
                     "shipments": [],
@@ -594,7 +596,7 @@ _CITIES = {
 def _service_points(request: Request) -> Response:
     postal_code = request.query_params.get("postalCode", "").replace(" ", "")
     country = request.query_params.get("countryCode", "SE")
-    if not (len(postal_code) == 5 and postal_code.isdigit()):
+    if not (len(postal_code) == 5 and postal_code.isascii() and postal_code.isdigit()):
         fault = _fault("EXCEPTION", "Invalid postal code", "postalCode", postal_code)
         body = {"servicePointInformationResponse": {"compositeFault": {"faults": [fault]}}}
         return JSONResponse(body, 400)

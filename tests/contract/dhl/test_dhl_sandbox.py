@@ -384,3 +384,22 @@ def test_arbitrary_json_is_answered_400_never_500(dhl_url: str, api_key: str, bo
         answer = ADMIN.post(f"{dhl_url}{path}", headers={"client-key": api_key}, json=body)
         assert answer.status_code == 400, answer.text
         assert answer.json()["status"] == "Error"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(max_size=40) | st.sampled_from(["²²²²²", "１２３４５", "00" + "³" * 18]))
+def test_arbitrary_query_values_never_crash(dhl_url: str, api_key: str, value: str) -> None:
+    tracked = ADMIN.get(
+        f"{dhl_url}/track/shipments",
+        params={"trackingNumber": value},
+        headers={"DHL-API-Key": api_key},
+    )
+    assert tracked.status_code in (200, 400, 404), tracked.text
+    points = ADMIN.get(
+        f"{dhl_url}/servicepointlocatorapi/servicepoint/findnearestservicepoints",
+        params={"postalCode": value},
+        headers={"client-key": api_key},
+    )
+    assert points.status_code in (200, 400), points.text

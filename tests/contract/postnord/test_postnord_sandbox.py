@@ -410,3 +410,21 @@ def test_arbitrary_json_is_answered_400_never_500(
         answer = ADMIN.post(f"{postnord_url}{path}", params={"apikey": apikey}, json=body)
         assert answer.status_code == 400, answer.text
         assert "message" in answer.text or "errorResponse" in answer.text
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(max_size=40) | st.sampled_from(["²²²²²", "１２３４５", "²" * 12]))
+def test_arbitrary_query_values_never_crash(postnord_url: str, apikey: str, value: str) -> None:
+    calls = [
+        ("/rest/shipment/v5/trackandtrace/findByIdentifier.json", {"id": value}),
+        ("/rest/businesslocation/v5/servicepoints/nearest/byaddress", {"postalCode": value}),
+        (
+            "/rest/businesslocation/v5/servicepoints/bypostalcode",
+            {"postalCode": "41104", "numberOfServicePoints": value},
+        ),
+    ]
+    for path, params in calls:
+        answer = ADMIN.get(f"{postnord_url}{path}", params={"apikey": apikey, **params})
+        assert answer.status_code in (200, 400), answer.text
