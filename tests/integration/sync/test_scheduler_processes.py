@@ -145,7 +145,7 @@ def test_a_missed_slot_is_caught_up_once(db_url: str, tmp_path: Path) -> None:
         os.kill(proc.pid, signal.SIGSTOP)  # the desk "sleeps" (laptop lid, debugger, overload)
         paused_at = time.time()
         time.sleep(3.2)  # three slots pass unseen
-        _sleep_until_fraction(0.5)
+        _sleep_until_fraction(0.15)
         resumed_at = time.time()
         os.kill(proc.pid, signal.SIGCONT)
         wait_for(
@@ -157,13 +157,16 @@ def test_a_missed_slot_is_caught_up_once(db_url: str, tmp_path: Path) -> None:
         assert stop_desk(proc) == 0
 
     marks = read_marks(url, "catchup")
-    missed_window = [m for m in marks if paused_at < m.started < resumed_at + 0.45]
-    assert len(missed_window) == 1, marks  # the missed slots coalesce into one run
-    catch_up = missed_window[0]
-    assert catch_up.started - resumed_at < 0.45  # at once, not at the next boundary
-    slot = dt.datetime.fromisoformat(catch_up.slot_at).timestamp()
-    assert slot == pytest.approx(int(resumed_at), abs=0.001)  # the latest missed slot
-    assert len({m.slot_at for m in marks}) == len(marks)
+    assert len({m.slot_at for m in marks}) == len(marks)  # no slot ran twice
+    ran = {round(dt.datetime.fromisoformat(m.slot_at).timestamp()) for m in marks}
+    missed = set(range(int(paused_at) + 1, int(resumed_at) + 1))  # slots that passed asleep
+    assert len(missed) >= 3
+    # The missed slots coalesce into one run: the latest, caught up at once on waking.
+    assert ran & missed == {max(missed)}, sorted(ran)
+    [catch_up] = [
+        m for m in marks if round(dt.datetime.fromisoformat(m.slot_at).timestamp()) == max(missed)
+    ]
+    assert catch_up.started - resumed_at < 0.85  # before the next boundary, not at it
 
 
 @pytest.mark.postgres
