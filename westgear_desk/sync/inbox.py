@@ -18,13 +18,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import InboxStatus
 from westgear_desk.log import SECRET, current_correlation_id, key_kind
-from westgear_desk.sync.claims import Clock
+from westgear_desk.sync.claims import autocommit, engine_of, utcnow
 from westgear_desk.sync.inbox_worker import (
     ATTEMPTS as INBOX_ATTEMPTS,
 )
@@ -97,12 +97,18 @@ def record(  # noqa: PLR0917 - the inbox's documented call shape
         "attempts": 0,
         "last_error": None if signature_ok else SIGNATURE_FAILED,
     }
-    with session_factory() as session, session.begin():
-        values["next_attempt_at"] = Clock.of(session).now()
-        new_id = session.execute(_insert_new(session, values)).scalar_one_or_none()
+    engine = engine_of(session_factory)
+    postgres = engine.dialect.name == "postgresql"
+    if not postgres:
+        values["next_attempt_at"] = utcnow()
+    # PostgreSQL: one autocommit statement (no BEGIN/COMMIT round trips); SQLite: a write
+    # transaction, as every SQLite writer queues for the one write lock.
+    with autocommit(engine) if postgres else engine.begin() as connection:
+        insert_new = _PG_INSERT if postgres else _SQLITE_INSERT
+        new_id = connection.execute(insert_new, values).scalar_one_or_none()
         if new_id is not None:
             return RecordResult(int(new_id), duplicate=False)
-        existing = session.execute(
+        existing = connection.execute(
             select(EVENTS.c.id).where(EVENTS.c.source == source, EVENTS.c.dedupe_key == key)
         ).scalar_one()
     log.info("inbox: duplicate %s event %s ignored (event %s)", source, event_type, existing)
@@ -141,16 +147,15 @@ def _validate(source: str, event_type: str, raw_body: bytes) -> None:
         raise ValueError(f"inbox body of {len(raw_body)} bytes exceeds {MAX_BODY_BYTES}")
 
 
-def _insert_new(session: Session, values: dict[str, Any]) -> Insert:
-    dialect = session.get_bind().dialect.name
-    target = [EVENTS.c.source, EVENTS.c.dedupe_key]
-    if dialect == "postgresql":
-        pg = postgresql.insert(EVENTS).values(values).on_conflict_do_nothing(index_elements=target)
-        return pg.returning(EVENTS.c.id)
-    if dialect == "sqlite":
-        lite = sqlite.insert(EVENTS).values(values).on_conflict_do_nothing(index_elements=target)
-        return lite.returning(EVENTS.c.id)
-    raise ValueError(f"unsupported database for the inbox: {dialect}")
+_CONFLICT = [EVENTS.c.source, EVENTS.c.dedupe_key]
+_PG_INSERT = (
+    postgresql.insert(EVENTS)
+    .on_conflict_do_nothing(index_elements=_CONFLICT)
+    .returning(EVENTS.c.id)
+)
+_SQLITE_INSERT = (
+    sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=_CONFLICT).returning(EVENTS.c.id)
+)
 
 
 def replay(

@@ -14,12 +14,23 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    Update,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,9 +39,13 @@ from westgear_desk.db.models.engine import JobAttempt
 from westgear_desk.errors import ErrorCategory
 from westgear_desk.log import correlation_scope
 from westgear_desk.sync.claims import (
+    PG_CLAIM_JOBS,
+    PG_FINISH_JOB,
     Clock,
     Failure,
     Heartbeat,
+    autocommit,
+    engine_of,
     is_database_outage,
     rowcount,
     utcnow,
@@ -75,6 +90,22 @@ class _Outcome:
     latency_ms: int
 
 
+def _claimed_jobs(rows: Sequence[Any]) -> list[ClaimedJob]:
+    jobs = [
+        ClaimedJob(
+            r.id,
+            r.kind,
+            dict(r.payload or {}),
+            r.idempotency_key,
+            r.correlation_id,
+            r.attempts,
+            r.retry_base,
+        )
+        for r in rows
+    ]
+    return sorted(jobs, key=lambda job: job.id)
+
+
 class JobWorker:
     """Runs due jobs of the kinds in `registry`; many workers on many desks may run at once."""
 
@@ -93,6 +124,9 @@ class JobWorker:
         if lease_s <= 0:
             raise ValueError("lease_s must be positive")
         self._factory = session_factory
+        self._engine = engine_of(session_factory)
+        self._postgres = self._engine.dialect.name == "postgresql"
+        self._connection: Connection | None = None
         self._registry = registry
         self._policies = policies
         self._lease_s = lease_s
@@ -122,6 +156,7 @@ class JobWorker:
         """
         ran = 0
         with contextlib.ExitStack() as stack:
+            stack.callback(self._drop_connection)
             while ran < max_jobs and not self._stop.is_set():
                 batch = self._claim_safely(min(self._batch, max_jobs - ran))
                 if not batch:
@@ -149,8 +184,9 @@ class JobWorker:
         if not kinds or limit < 1:
             return []
         try:
-            with self._factory() as session, session.begin():
-                jobs = self._claim(session, kinds, limit)
+            with self._atomic() as connection:
+                claim = self._claim_pg if self._postgres else self._claim
+                jobs = claim(connection, kinds, limit)
         except DBAPIError as exc:
             if not is_database_outage(exc):
                 raise
@@ -160,8 +196,34 @@ class JobWorker:
             self._held.update(job.id for job in jobs)
         return jobs
 
-    def _claim(self, session: Session, kinds: Sequence[str], limit: int) -> list[ClaimedJob]:
-        clock = Clock.of(session)
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[Connection]:
+        """A connection in which one statement is atomic (PostgreSQL), or a transaction (SQLite).
+
+        On PostgreSQL the worker keeps one AUTOCOMMIT connection for its bookkeeping during
+        a round, so claiming and finishing cost one round trip each, with no BEGIN, no
+        COMMIT and no pool check-out per job. A connection that failed is dropped.
+        """
+        if not self._postgres:
+            with self._engine.begin() as connection:
+                yield connection
+            return
+        if self._connection is None:
+            self._connection = autocommit(self._engine)
+        try:
+            yield self._connection
+        except BaseException:
+            self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+    def _claim(self, connection: Connection, kinds: Sequence[str], limit: int) -> list[ClaimedJob]:
+        clock = Clock.of(connection)
         due: Select[Any] = (
             select(JOBS.c.id)
             .where(JOBS.c.status == JobStatus.PENDING, JOBS.c.run_at <= clock.now())
@@ -190,20 +252,19 @@ class JobWorker:
                 JOBS.c.retry_base,
             )
         )
-        rows = session.execute(claim).all()
-        jobs = [
-            ClaimedJob(
-                r.id,
-                r.kind,
-                dict(r.payload or {}),
-                r.idempotency_key,
-                r.correlation_id,
-                r.attempts,
-                r.retry_base,
-            )
-            for r in rows
-        ]
-        return sorted(jobs, key=lambda job: job.id)
+        rows = connection.execute(claim).all()
+        return _claimed_jobs(rows)
+
+    def _claim_pg(
+        self, connection: Connection, kinds: Sequence[str], limit: int
+    ) -> list[ClaimedJob]:
+        params = {
+            "worker": self.worker_id,
+            "lease_s": self._lease_s,
+            "kinds": list(kinds),
+            "limit": limit,
+        }
+        return _claimed_jobs(connection.execute(PG_CLAIM_JOBS, params).all())
 
     # --- running -----------------------------------------------------------------------
 
@@ -276,8 +337,14 @@ class JobWorker:
         """Record the outcome; retried through short database outages, then left to the lease."""
         for pause in (*FINISH_BACKOFF_S, None):
             try:
-                with self._factory() as session, session.begin():
-                    self._write_outcome(session, job, outcome)
+                with self._atomic() as connection:
+                    recorded = self._write_outcome(connection, job, outcome)
+                if not recorded:
+                    log.warning(
+                        "job %s: lease lost before attempt %s finished; outcome not recorded",
+                        job.id,
+                        job.attempt_no,
+                    )
                 return
             except DBAPIError as exc:
                 if not is_database_outage(exc) or pause is None:
@@ -289,10 +356,46 @@ class JobWorker:
                     return
                 time.sleep(pause)
 
-    def _write_outcome(self, session: Session, job: ClaimedJob, outcome: _Outcome) -> None:
-        clock = Clock.of(session)
-        failure = outcome.failure
+    def _write_outcome(self, connection: Connection, job: ClaimedJob, outcome: _Outcome) -> bool:
+        """The guarded UPDATE and the attempt row; one statement on PostgreSQL."""
+        if self._postgres:
+            return (
+                connection.execute(PG_FINISH_JOB, self._finish_params(job, outcome)).first()
+                is not None
+            )
+        clock = Clock.of(connection)
         next_run = clock.plus(outcome.delay_s) if outcome.delay_s is not None else None
+        if rowcount(connection.execute(self._guarded_update(clock, job, outcome, next_run))) != 1:
+            return False
+        columns = self._attempt_columns(job, outcome, next_run if next_run is not None else null())
+        connection.execute(insert(ATTEMPTS).values(job_id=job.id, **columns))
+        return True
+
+    def _finish_params(self, job: ClaimedJob, outcome: _Outcome) -> dict[str, Any]:
+        failure = outcome.failure
+        return {
+            "job_id": job.id,
+            "worker": self.worker_id,
+            "attempt_no": job.attempt_no,
+            "status": outcome.status.value,
+            "outcome": outcome.outcome.value,
+            "retry": outcome.delay_s is not None,
+            "delay_s": outcome.delay_s or 0.0,
+            "desk": self.desk_id,
+            "started_at": outcome.started,
+            "finished_at": utcnow(),
+            "latency_ms": outcome.latency_ms,
+            "message": failure.message if failure else None,
+            "error_class": failure.error_class if failure else None,
+            "category": failure.category.value if failure else None,
+            "http_status": failure.http_status if failure else None,
+            "request_id": failure.request_id if failure else None,
+        }
+
+    def _guarded_update(
+        self, clock: Clock, job: ClaimedJob, outcome: _Outcome, next_run: Any
+    ) -> Update:
+        failure = outcome.failure
         values: dict[str, Any] = {
             "status": outcome.status,
             "locked_by": None,
@@ -306,36 +409,35 @@ class JobWorker:
             values["run_at"] = next_run
         else:
             values["finished_at"] = clock.now()
-        guarded = (
+        return (
             update(JOBS)
             .where(JOBS.c.id == job.id, JOBS.c.locked_by == self.worker_id)
             .where(JOBS.c.status == JobStatus.RUNNING, JOBS.c.attempts == job.attempt_no)
             .values(values)
         )
-        if rowcount(session.execute(guarded)) != 1:
-            log.warning(
-                "job %s: lease lost before attempt %s finished; outcome not recorded",
-                job.id,
-                job.attempt_no,
-            )
-            return
-        session.execute(
-            insert(ATTEMPTS).values(
-                job_id=job.id,
-                attempt_no=job.attempt_no,
-                desk=self.desk_id,
-                started_at=outcome.started,
-                finished_at=utcnow(),
-                outcome=outcome.outcome,
-                error_class=failure.error_class if failure else None,
-                error_category=failure.category if failure else None,
-                message=failure.message if failure else None,
-                http_status=failure.http_status if failure else None,
-                request_id=failure.request_id if failure else None,
-                latency_ms=outcome.latency_ms,
-                next_run_at=next_run,
-            )
-        )
+
+    def _attempt_columns(
+        self, job: ClaimedJob, outcome: _Outcome, next_run: ColumnElement[Any]
+    ) -> dict[str, ColumnElement[Any]]:
+        failure = outcome.failure
+        values: dict[str, Any] = {
+            "attempt_no": job.attempt_no,
+            "desk": self.desk_id,
+            "started_at": outcome.started,
+            "finished_at": utcnow(),
+            "outcome": outcome.outcome,
+            "error_class": failure.error_class if failure else None,
+            "error_category": failure.category if failure else None,
+            "message": failure.message if failure else None,
+            "http_status": failure.http_status if failure else None,
+            "request_id": failure.request_id if failure else None,
+            "latency_ms": outcome.latency_ms,
+        }
+        columns: dict[str, ColumnElement[Any]] = {
+            name: literal(value, ATTEMPTS.c[name].type) for name, value in values.items()
+        }
+        columns["next_run_at"] = next_run
+        return columns
 
     # --- leases ------------------------------------------------------------------------
 
