@@ -216,7 +216,7 @@ def test_wrong_key_gives_the_gateway_403_and_authentication_error(postnord_url: 
 
 
 def test_empty_key_is_postnords_missing_parameter_fault(postnord_url: str) -> None:
-    with PostNordClient(postnord_url, "") as client, pytest.raises(DataError) as info:
+    with PostNordClient(postnord_url, "") as client, pytest.raises(AuthenticationError) as info:
         client.track("00373500450000000010")
     assert info.value.error_code == "API-005"
     assert "apikey" in str(info.value)

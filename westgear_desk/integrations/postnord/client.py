@@ -15,7 +15,12 @@ from typing import Any, Literal
 import httpx
 from pydantic import TypeAdapter
 
-from westgear_desk.errors import BusinessRuleError, DataError, IntegrationError
+from westgear_desk.errors import (
+    AuthenticationError,
+    BusinessRuleError,
+    DataError,
+    IntegrationError,
+)
 from westgear_desk.integrations.calllog import NULL_RECORDER, CallRecorder
 from westgear_desk.integrations.drift import parse_contract
 from westgear_desk.integrations.http import ApiClient, error_for_status
@@ -40,6 +45,7 @@ LABELS_BY_ID = "/rest/shipment/v3/labels/ids/{label_format}"
 TRACK_BY_ID = "/rest/shipment/v5/trackandtrace/findByIdentifier.json"
 SERVICE_POINTS_NEAR = "/rest/businesslocation/v5/servicepoints/nearest/byaddress"
 
+MISSING_PARAMETER = "API-005"  # [V] PostNord's fault code for a missing query parameter
 _LABEL_LIST = TypeAdapter(list[LabelPrintout])
 _REDACTED = "<apikey>"
 
@@ -182,6 +188,14 @@ class PostNordClient(ApiClient):
 
     def _error_for(self, response: httpx.Response) -> IntegrationError:
         message, code, request_id = self._describe_error(response)
+        if code == MISSING_PARAMETER and message and "[apikey]" in message:
+            # an empty key is a configuration problem, not bad data: never quarantine for it
+            return AuthenticationError(
+                self._scrub(message),
+                system=self.system,
+                status_code=response.status_code,
+                error_code=code,
+            )
         return error_for_status(
             self.system,
             response,
