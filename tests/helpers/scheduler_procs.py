@@ -23,7 +23,14 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from westgear_desk.sync.flows import RunContext
+from westgear_desk.sync.flows import (
+    Flow,
+    FlowEnvironment,
+    FlowRegistry,
+    IntervalSchedule,
+    RunContext,
+)
+from westgear_desk.sync.jobs import JobContext, JobRegistry
 from westgear_desk.sync.runs import RunCounts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -143,11 +150,41 @@ def _flow(engine: Engine, seconds: float, mode: str) -> Callable[[RunContext], R
     return run
 
 
+# --- this module is also an engine module, for `Desk.for_settings(..., modules=[__name__])` ---
+
+BLOCKING_JOB_KIND = "test.block"
+job_started = threading.Event()
+jobs_handled: list[int] = []
+flow_runs: list[int] = []
+
+
+def register_jobs(registry: JobRegistry, env: FlowEnvironment) -> None:
+    """Engine hook: a job handler that takes half a second."""
+    del env
+
+    def block(ctx: JobContext) -> None:
+        job_started.set()
+        time.sleep(0.5)
+        jobs_handled.append(ctx.job_id)
+
+    registry.register(BLOCKING_JOB_KIND, block)
+
+
+def register_flows(registry: FlowRegistry, env: FlowEnvironment) -> None:
+    """Engine hook: a flow every half second that only counts its runs."""
+    del env
+
+    def count(ctx: RunContext) -> RunCounts:
+        flow_runs.append(ctx.run_id)
+        return RunCounts(unchanged=1)
+
+    registry.register(Flow("test_counter", IntervalSchedule(0.5), count))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from westgear_desk.db.session import create_engine_for, make_session_factory
     from westgear_desk.settings import ScheduleSettings
     from westgear_desk.sync.desk import Desk
-    from westgear_desk.sync.flows import Flow, IntervalSchedule
 
     parser = argparse.ArgumentParser()
     for name in ("--url", "--desk", "--schedule", "--mode"):

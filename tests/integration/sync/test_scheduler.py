@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
@@ -313,3 +314,45 @@ def test_an_unreachable_database_skips_the_slot_without_crashing() -> None:
     finally:
         engine.dispose()
     assert calls == []
+
+
+def test_full_desk_runs_module_hooks_and_stops_after_the_job_in_hand(
+    db_url: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from tests.helpers import scheduler_procs as hooks
+    from westgear_desk.db.enums import JobStatus
+    from westgear_desk.db.models import Job
+    from westgear_desk.db.session import unit_of_work
+    from westgear_desk.settings import load_settings
+    from westgear_desk.sync.jobs import enqueue
+
+    hooks.job_started.clear()
+    hooks.jobs_handled.clear()
+    hooks.flow_runs.clear()
+    with unit_of_work(session_factory) as session:
+        for n in range(3):
+            enqueue(session, hooks.BLOCKING_JOB_KIND, {"n": n}, f"block-{n}")
+    settings = load_settings(
+        tmp_path / "settings.toml",
+        database_url=db_url,
+        schedules={"job_tick_s": 0.2, "inbox_tick_s": 0.2},
+    )
+    desk = Desk.for_settings(
+        settings, session_factory, modules=["tests.helpers.scheduler_procs"], desk_id="full-desk"
+    )
+    assert desk.flows.names() == ["test_counter"]
+    desk.start()
+    try:
+        _wait_for(lambda: hooks.flow_runs)
+        assert hooks.job_started.wait(20)
+    finally:
+        assert desk.stop(20)
+    with session_factory() as session:
+        jobs = {job.id: job for job in session.scalars(select(Job))}
+    done = [j for j in jobs.values() if j.status == JobStatus.DONE]
+    # The job in hand finished; claimed jobs not started yet went back, unlocked.
+    assert [j.id for j in done] == hooks.jobs_handled
+    assert len(done) >= 1
+    rest = [j for j in jobs.values() if j.status != JobStatus.DONE]
+    assert all(j.status == JobStatus.PENDING and j.locked_by is None for j in rest)
+    assert _runs(session_factory, "test_counter")[0].counts["unchanged"] == 1
