@@ -14,17 +14,51 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from westgear_desk.services.auth import CurrentUser
     from westgear_desk.settings import Settings
+    from westgear_desk.sync.desk import Desk
 
 
 @dataclass
 class AppServices:
-    """What the window and its pages are handed."""
+    """What the window and its pages are handed. `desk` is the engine this process runs, if any."""
 
     settings: Settings
     database_url: str
     engine: Engine
     session_factory: sessionmaker[Session]
+    desk: Desk | None = None
+
+
+def sign_in_current_user(services: AppServices, username: str | None = None) -> CurrentUser:
+    """Sign in the OS user (or `username`). The very first user of a new database becomes admin.
+
+    Raises UnknownUserError when users exist but this one is not among them (an admin adds it).
+    """
+    import getpass
+
+    from sqlalchemy import func, select
+
+    from westgear_desk.db.enums import UserRole
+    from westgear_desk.db.models import User
+    from westgear_desk.db.session import unit_of_work
+    from westgear_desk.services.auth import ensure_user, sign_in
+
+    name = username or getpass.getuser()
+    with unit_of_work(services.session_factory) as session:
+        if not session.scalar(select(func.count(User.id))):
+            return ensure_user(session, name, UserRole.ADMIN)
+    return sign_in(services.session_factory, name)
+
+
+def start_desk(services: AppServices) -> Desk:
+    """Build and start this process's engine (scheduler, job worker, inbox) for the window."""
+    from westgear_desk.sync.desk import Desk
+
+    desk = Desk.for_settings(services.settings, services.session_factory)
+    desk.start()
+    services.desk = desk
+    return desk
 
 
 def build_services(settings: Settings) -> AppServices:
@@ -38,19 +72,22 @@ def build_services(settings: Settings) -> AppServices:
     return AppServices(settings, url, engine, make_session_factory(engine))
 
 
-def run_desktop(settings: Settings) -> int:
-    """Start Qt, check the schema (offering to migrate), show the main window, run the loop."""
+def run_desktop(settings: Settings, *, start_engine: bool = True) -> int:
+    """Start Qt, check the schema (offering to migrate), sign in, start the engine, show the
+    main window, run the loop, and stop the engine when the window closes."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from westgear_desk.errors import KnownError, SchemaMismatchError
     from westgear_desk.log import configure_logging
     from westgear_desk.paths import log_dir
+    from westgear_desk.ui.i18n import set_language
     from westgear_desk.ui.main_window import MainWindow
 
     configure_logging(log_dir())
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("WestGear Desk")
     app.setOrganizationName("WestGear")
+    set_language(settings.locale)
     try:
         services = build_services(settings)
     except SchemaMismatchError as exc:
@@ -60,10 +97,20 @@ def run_desktop(settings: Settings) -> int:
     except KnownError as exc:
         QMessageBox.critical(None, "WestGear Desk", str(exc))
         return 2
-    window = MainWindow(services)
+    try:
+        user = sign_in_current_user(services)
+    except KnownError as exc:
+        QMessageBox.critical(None, "WestGear Desk", str(exc))
+        return 2
+    desk = start_desk(services) if start_engine else None
+    window = MainWindow(services, user)
     window.show()
-    code = app.exec()
-    services.engine.dispose()
+    try:
+        code = app.exec()
+    finally:
+        if desk is not None:
+            desk.stop()
+        services.engine.dispose()
     return int(code)
 
 

@@ -1,24 +1,225 @@
-"""The main window: navigation between pages, toolbar, status bar."""
+"""The main window: page navigation, toolbar, shortcuts, status bar, remembered layout per user.
+
+Pages come from `pages.base.PAGES` (a page whose module is not in the build is left out);
+each is built as ``Page(services, user, tasks)``. Shortcuts: Ctrl+F focuses the current page's
+search, Ctrl+1 … Ctrl+5 switch pages, F5 refreshes, Ctrl+Q quits. Window geometry, the current
+page and every named table header are saved per user in QSettings (pass a QSettings to use a
+file of your choosing, as tests do).
+
+Signals: `page_changed(str)` with the page key.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from westgear_desk.ui.i18n import tr
+from westgear_desk.ui.pages.base import PAGES, PageSpec, load_page_class
+from westgear_desk.ui.status_bar import DeskStatusBar
+from westgear_desk.ui.tasks import TaskRunner
+from westgear_desk.ui.widgets.error_banner import ErrorBanner
 
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
+    from westgear_desk.services.auth import CurrentUser
 
 
 class MainWindow(QMainWindow):
-    """The desk's one main window; pages are added by the UI issue."""
+    """The desk's one main window."""
 
-    def __init__(self, services: AppServices) -> None:
+    page_changed = Signal(str)
+
+    def __init__(
+        self,
+        services: AppServices,
+        user: CurrentUser,
+        tasks: TaskRunner | None = None,
+        qsettings: QSettings | None = None,
+        pages: tuple[PageSpec, ...] = PAGES,
+    ) -> None:
         super().__init__()
-        from westgear_desk.db.session import describe_database
+        self.services, self.user = services, user
+        self.tasks = tasks or TaskRunner(self)
+        self._qsettings = qsettings or QSettings("WestGear", "WestGear Desk")
+        self.setObjectName("main_window")
+        self.setWindowTitle(f"{tr('app.title')} — {user.display_name}")
+        self.resize(1360, 840)
+        self.pages: dict[str, QWidget] = {}
+        self._build_body(pages)
+        self._build_actions()
+        self.status = DeskStatusBar(services, user, self.tasks, self)
+        self.setStatusBar(self.status)
+        self.tasks.error_occurred.connect(self.banner.show_message)
+        self.restore_layout()
 
-        self._services = services
-        self.setWindowTitle("WestGear Desk")
-        self.resize(1280, 800)
-        self.setCentralWidget(QLabel("WestGear Desk"))
-        self.statusBar().showMessage(describe_database(services.database_url))
+    # ------------------------------------------------------------------ construction
+
+    def _build_body(self, specs: tuple[PageSpec, ...]) -> None:
+        self.nav = QListWidget(self)
+        self.nav.setObjectName("navigation")
+        self.nav.setMaximumWidth(200)
+        self.stack = QStackedWidget(self)
+        for spec in specs:
+            factory = load_page_class(spec)
+            if factory is None:
+                continue
+            page = factory(self.services, self.user, self.tasks)
+            page.setObjectName(f"page_{spec.key}")
+            self.pages[spec.key] = page
+            self.stack.addWidget(page)
+            item = QListWidgetItem(tr(spec.title_key))
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._on_nav)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        self.banner = ErrorBanner(self)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        if self.nav.count():
+            self.nav.setCurrentRow(0)
+
+    def _action(self, text: str, shortcut: QKeySequence | str, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        toolbar = QToolBar(tr("app.title"), self)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        self.refresh_action = self._action(tr("action.refresh"), "F5", self.refresh_current)
+        self.search_action = self._action(tr("action.search"), "Ctrl+F", self.focus_search)
+        self.quit_action = self._action(tr("action.quit"), "Ctrl+Q", self.close)
+        toolbar.addAction(self.refresh_action)
+        toolbar.addAction(self.search_action)
+        toolbar.addSeparator()
+        self.page_actions: list[QAction] = []
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            action = self._action(
+                item.text(), f"Ctrl+{row + 1}", lambda _=False, r=row: self.show_row(r)
+            )
+            toolbar.addAction(action)
+            self.page_actions.append(action)
+
+    # ------------------------------------------------------------------ navigation
+
+    def current_key(self) -> str | None:
+        item = self.nav.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def current_page(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    def show_row(self, row: int) -> None:
+        if 0 <= row < self.nav.count():
+            self.nav.setCurrentRow(row)
+
+    def show_page(self, key: str) -> None:
+        """Switch to the page called `key` (e.g. "orders"); unknown keys are ignored."""
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
+                self.nav.setCurrentRow(row)
+                return
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        key = self.current_key()
+        if key is not None:
+            self.page_changed.emit(key)
+
+    def focus_search(self) -> None:
+        page = self.current_page()
+        if page is not None and hasattr(page, "focus_search"):
+            page.focus_search()
+
+    def refresh_current(self) -> None:
+        page = self.current_page()
+        if page is not None and hasattr(page, "refresh"):
+            page.refresh()
+        self.status.refresh()
+
+    # ------------------------------------------------------------------ layout memory
+
+    def _group(self) -> str:
+        return f"users/{self.user.username}"
+
+    def _headers(self) -> dict[str, QHeaderView]:
+        headers: dict[str, QHeaderView] = {}
+        for key, page in self.pages.items():
+            for header in page.findChildren(QHeaderView):
+                view = header.parent()
+                if header.orientation() != Qt.Orientation.Horizontal or view is None:
+                    continue
+                if view.objectName():
+                    headers[f"{key}/{view.objectName()}"] = header
+        return headers
+
+    def save_layout(self) -> None:
+        """Write geometry, window state, current page and column layouts for this user."""
+        settings = self._qsettings
+        settings.beginGroup(self._group())
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("window_state", self.saveState())
+        settings.setValue("page", self.current_key() or "")
+        for name, header in self._headers().items():
+            settings.setValue(f"columns/{name}", header.saveState())
+        settings.endGroup()
+        settings.sync()
+
+    def restore_layout(self) -> None:
+        """Apply what `save_layout` stored for this user, if anything."""
+        settings = self._qsettings
+        settings.beginGroup(self._group())
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+        for name, header in self._headers().items():
+            columns = settings.value(f"columns/{name}")
+            if columns is not None:
+                header.restoreState(columns)
+        page = settings.value("page")
+        settings.endGroup()
+        if page:
+            self.show_page(str(page))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.status.stop()
+        for page in self.pages.values():
+            shutdown = getattr(page, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+        self.tasks.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,122 @@
+"""The main window: navigation, shortcuts, status bar, remembered layout, calm error banner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from westgear_desk.app import AppServices
+from westgear_desk.db.enums import JobStatus, SyncRunStatus
+from westgear_desk.db.models import Job, SyncRun
+from westgear_desk.db.session import unit_of_work
+from westgear_desk.services.auth import CurrentUser
+from westgear_desk.ui.main_window import MainWindow
+from westgear_desk.ui.tasks import TaskRunner
+
+
+def _window(
+    qtbot: QtBot, services: AppServices, user: CurrentUser, tasks: TaskRunner, qsettings: QSettings
+) -> MainWindow:
+    window = MainWindow(services, user, tasks, qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_status_bar_shows_database_user_scheduler(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    qsettings: QSettings,
+):
+    window = _window(qtbot, ui_services, admin_user, tasks, qsettings)
+    status = window.status
+    assert status.database_label.text().startswith("SQLite: ")
+    assert status.user_label.text() == "Admin (Administratör)"
+    assert "annan process" in status.scheduler_label.text()
+    assert set(status.lights) >= {"sharespine", "fortnox", "klarna"}
+
+
+def test_health_lights_follow_runs_and_dead_jobs(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    qsettings: QSettings,
+):
+    now = dt.datetime.now(dt.UTC)
+    with unit_of_work(ui_services.session_factory) as session:
+        session.add(
+            SyncRun(
+                schedule="catalog",
+                run_key="catalog@1",
+                desk="d",
+                started_at=now,
+                status=SyncRunStatus.FAILED,
+                finished_at=now,
+            )
+        )
+        session.add(
+            SyncRun(
+                schedule="fortnox.invoices",
+                run_key="fx@1",
+                desk="d",
+                started_at=now,
+                status=SyncRunStatus.SUCCEEDED,
+                finished_at=now,
+            )
+        )
+        session.add(Job(kind="klarna.capture", idempotency_key="k1", status=JobStatus.DEAD))
+    window = _window(qtbot, ui_services, admin_user, tasks, qsettings)
+    lights = window.status.lights
+    qtbot.waitUntil(lambda: lights["sharespine"].level == "failing")
+    assert lights["fortnox"].level == "ok"
+    assert lights["klarna"].level == "degraded"
+    assert lights["dhl"].level == "idle"
+    assert "Döda jobb: 1" in lights["klarna"].toolTip()
+
+
+def test_layout_is_remembered_per_user(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    qsettings: QSettings,
+    tmp_path: Path,
+    warehouse_user: CurrentUser,
+):
+    window = _window(qtbot, ui_services, admin_user, tasks, qsettings)
+    window.resize(640, 480)  # the offscreen screen is small; geometry is clamped to it
+    window.close()
+    assert Path(qsettings.fileName()).parent == tmp_path
+    again = MainWindow(ui_services, admin_user, TaskRunner(), qsettings)
+    qtbot.addWidget(again)
+    assert again.height() == 480  # (the width is held up by the toolbar and status bar)
+    other = MainWindow(ui_services, warehouse_user, TaskRunner(), qsettings)
+    qtbot.addWidget(other)
+    assert other.height() != 480  # another user's layout is their own
+    again.tasks.shutdown()
+    other.tasks.shutdown()
+
+
+def test_error_banner_shows_plain_message(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    qsettings: QSettings,
+):
+    window = _window(qtbot, ui_services, admin_user, tasks, qsettings)
+
+    def broken() -> None:
+        raise RuntimeError("internal detail")
+
+    tasks.run(broken)
+    qtbot.waitUntil(lambda: bool(window.banner.message()))
+    assert "oväntat fel" in window.banner.message()
+    assert "internal detail" not in window.banner.message()

@@ -1,0 +1,211 @@
+"""Read models for the Orders page: ids for a filter and sort (in SQL), rows for a page of ids.
+
+Screens get frozen dataclasses, never ORM rows (STYLE.md, "parse at the edge"). Every function
+takes a session the caller owns; the caller runs it off the GUI thread. The order detail and its
+cross-system timeline live in `queries_timeline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from westgear_desk.db.enums import OrderStatus, PaymentStatus
+from westgear_desk.db.models import Customer, Order, OrderLine, Payment
+
+SHOP_ZONE: Final = ZoneInfo("Europe/Stockholm")
+#: The payment-state filter value for orders without any payment row.
+NO_PAYMENT: Final = "none"
+MAX_TERMS: Final = 6
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What the user filters on. `text` words must each match number, customer, e-mail or SKU.
+
+    Dates are shop-local (Europe/Stockholm) calendar days, both inclusive.
+    """
+
+    text: str = ""
+    statuses: tuple[OrderStatus, ...] = ()
+    channel: str | None = None
+    payment_state: str | None = None
+    placed_from: dt.date | None = None
+    placed_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One line of the orders table."""
+
+    id: int
+    order_number: str
+    placed_at: dt.datetime
+    customer_name: str
+    email: str | None
+    channel: str | None
+    status: OrderStatus
+    payment_state: str | None
+    currency: str
+    total_incl_vat: Decimal
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values the filter boxes offer, from the data itself."""
+
+    channels: list[str] = field(default_factory=list)
+    payment_states: list[str] = field(default_factory=list)
+
+
+_SORT_COLUMNS: Final[dict[str, Any]] = {
+    "order_number": Order.order_number,
+    "placed_at": Order.placed_at,
+    "customer": Customer.name,
+    "email": Order.email,
+    "channel": Order.channel,
+    "status": Order.status,
+    "total": Order.total_incl_vat,
+}
+SORT_KEYS: Final = tuple(_SORT_COLUMNS)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHOP_ZONE).astimezone(dt.UTC)
+
+
+def _term_clause(term: str) -> ColumnElement[bool]:
+    pattern = f"%{term}%"
+    sku_match = exists().where(OrderLine.order_id == Order.id, OrderLine.sku.ilike(f"{term}%"))
+    return or_(
+        Order.order_number.ilike(pattern),
+        Order.email.ilike(pattern),
+        Customer.name.ilike(pattern),
+        sku_match,
+    )
+
+
+def _payment_clause(state: str) -> ColumnElement[bool]:
+    if state == NO_PAYMENT:
+        return ~exists().where(Payment.order_id == Order.id)
+    return exists().where(Payment.order_id == Order.id, Payment.status == PaymentStatus(state))
+
+
+def _where(flt: OrderFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    terms = flt.text.split()[:MAX_TERMS]
+    clauses.extend(_term_clause(term) for term in terms)
+    if flt.statuses:
+        clauses.append(Order.status.in_(flt.statuses))
+    if flt.channel:
+        clauses.append(Order.channel == flt.channel)
+    if flt.payment_state:
+        clauses.append(_payment_clause(flt.payment_state))
+    if flt.placed_from:
+        clauses.append(Order.placed_at >= _day_start(flt.placed_from))
+    if flt.placed_to:
+        clauses.append(Order.placed_at < _day_start(flt.placed_to + dt.timedelta(days=1)))
+    return clauses
+
+
+def _needs_customer(flt: OrderFilter, sort_key: str | None) -> bool:
+    return bool(flt.text.split()) or sort_key == "customer"
+
+
+def order_ids_statement(
+    flt: OrderFilter, sort_key: str | None = None, descending: bool = True
+) -> Select[Any]:
+    """The SELECT of matching order ids, sorted (newest first by default; id breaks ties)."""
+    stmt = select(Order.id)
+    if _needs_customer(flt, sort_key):
+        stmt = stmt.outerjoin(Customer, Customer.id == Order.customer_id)
+    clauses = _where(flt)
+    if clauses:
+        stmt = stmt.where(and_(*clauses))
+    column = _SORT_COLUMNS.get(sort_key or "placed_at", Order.placed_at)
+    if descending:
+        return stmt.order_by(column.desc(), Order.id.desc())
+    return stmt.order_by(column.asc(), Order.id.asc())
+
+
+def order_ids(
+    session: Session, flt: OrderFilter, sort_key: str | None = None, descending: bool = True
+) -> list[int]:
+    """Return the ids of every order matching `flt`, in display order."""
+    return list(session.scalars(order_ids_statement(flt, sort_key, descending)))
+
+
+def _payment_states(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(Payment.order_id, Payment.status)
+        .where(Payment.order_id.in_(ids))
+        .order_by(Payment.order_id, Payment.id)
+    )
+    states: dict[int, str] = {}
+    for order_id, status in rows:
+        if order_id is not None:
+            states[order_id] = str(status)  # the latest payment wins
+    return states
+
+
+def _display_name(customer_name: str | None, billing: dict[str, Any] | None) -> str:
+    if customer_name:
+        return customer_name
+    if billing:
+        for key in ("name", "company", "full_name"):
+            value = billing.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        first, last = billing.get("first_name") or "", billing.get("last_name") or ""
+        return f"{first} {last}".strip()
+    return ""
+
+
+def order_rows(session: Session, ids: Sequence[int]) -> list[OrderRow]:
+    """Return the rows for `ids` (any order; ids that no longer exist are left out)."""
+    if not ids:
+        return []
+    result = session.execute(
+        select(Order, Customer.name)
+        .outerjoin(Customer, Customer.id == Order.customer_id)
+        .where(Order.id.in_(list(ids)))
+    )
+    payments = _payment_states(session, ids)
+    rows: list[OrderRow] = []
+    for order, customer_name in result:
+        rows.append(
+            OrderRow(
+                id=order.id,
+                order_number=order.order_number,
+                placed_at=order.placed_at,
+                customer_name=_display_name(customer_name, order.billing_address),
+                email=order.email,
+                channel=order.channel,
+                status=OrderStatus(order.status),
+                payment_state=payments.get(order.id),
+                currency=order.currency,
+                total_incl_vat=order.total_incl_vat,
+            )
+        )
+    return rows
+
+
+def filter_options(session: Session) -> FilterOptions:
+    """Distinct channels and payment states present in the data."""
+    channels = session.scalars(
+        select(Order.channel).where(Order.channel.is_not(None)).distinct().order_by(Order.channel)
+    )
+    states = session.scalars(select(Payment.status).distinct().order_by(Payment.status))
+    return FilterOptions([c for c in channels if c], [str(s) for s in states])
+
+
+def count_orders(session: Session) -> int:
+    """How many orders exist (for the status line)."""
+    return int(session.scalar(select(func.count(Order.id))) or 0)

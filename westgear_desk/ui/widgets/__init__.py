@@ -1,0 +1,1 @@
+"""Small widgets shared by the pages: the search field, the health light, the error banner."""
