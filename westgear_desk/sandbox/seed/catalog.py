@@ -110,15 +110,17 @@ def _variant_combos(
     rng: random.Random, cat: words.Category, wanted: int | None
 ) -> list[dict[str, str]]:
     if not cat.axes:
-        return [{} for _ in range(wanted or 1)]
+        if wanted is None:
+            return [{}]
+        return [{"edition": str(n + 1)} for n in range(wanted)]
     combos: list[dict[str, str]] = [{}]
     for name, values in cat.axes:
         pick = rng.sample(values, k=min(len(values), rng.randint(2, 4)))
         combos = [{**c, name: v} for c in combos for v in pick]
     if wanted is None:
         return combos[: rng.randint(1, 6)]
-    while len(combos) < wanted:  # small axes: extend with a numbered edition
-        combos.append({**combos[len(combos) % len(combos)], "edition": str(len(combos))})
+    if len(combos) < wanted:  # small axes: every variant gets a numbered edition axis
+        combos = [{**combos[n % len(combos)], "edition": str(n + 1)} for n in range(wanted)]
     return combos[:wanted]
 
 
@@ -158,6 +160,13 @@ def _build_variants(  # noqa: PLR0917 - one private call site
     return tuple(variants)
 
 
+def _axis_names(cat: words.Category, variants: tuple[SeedVariant, ...]) -> tuple[str, ...]:
+    names = tuple(name for name, _ in cat.axes)
+    if any("edition" in v.attributes for v in variants):
+        return (*names, "edition")
+    return names
+
+
 def build_valid_product(seed: int, index: int, variants_per_product: int | None) -> SeedProduct:
     rng = rng_for(seed, "product", index)
     cat = rng.choices(words.CATEGORIES, weights=_CATEGORY_WEIGHTS)[0]
@@ -179,9 +188,7 @@ def build_valid_product(seed: int, index: int, variants_per_product: int | None)
             "en": words.DESCRIPTION_EN[description],
         },
         vat_rate=cat.vat_rate,
-        variant_attribute_names=tuple(name for name, _ in cat.axes)
-        if cat.axes or variants_per_product is None
-        else ("edition",),
+        variant_attribute_names=_axis_names(cat, variants),
         variants=variants,
         specifications=tuple((name, rng.choice(values)) for name, values in cat.specs),
         media=tuple(
