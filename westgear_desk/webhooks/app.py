@@ -1,0 +1,181 @@
+"""The webhook receiver (ASGI): verify the signature, store the delivery raw in the inbox, answer.
+
+Every delivery we read is stored before we answer, whatever its verdict, so nothing a sender
+was told we have can be lost, and a forged or broken one stays visible to an admin:
+
+| delivery                                   | stored as                           | answer |
+|--------------------------------------------|-------------------------------------|--------|
+| signature valid, body a valid notification | event (type from body), received    | 200    |
+| the same event again (same event id)       | nothing new (the first one stands)  | 200    |
+| signature missing or wrong                 | `unverified`, signature_ok=False,   | 401 *  |
+|                                            | status ignored, never processed     |        |
+| signature valid, body not JSON / not the   | `malformed`, received, never        | 400    |
+| promised shape                             | processed (no processor claims it)  |        |
+| body over the cap (default 1 MiB)          | not stored (never read)             | 413    |
+| source secret not configured               | `unverified` (cannot be verified)   | 503    |
+| database unavailable                       | not stored                          | 503    |
+
+(*) Klarna: 400, because Klarna documents "on mismatch answer 400".
+
+A malformed but genuinely signed body is answered 400 rather than 202: the sender's delivery
+log then shows the failure, which is where its cause (their bug) gets fixed; retries of the
+same body are recognised by the body's hash and stored only once.
+
+Each request runs in its own correlation id (a sane `X-Correlation-Id` header is taken over,
+else a new one), stored on the inbox event and echoed in the answer's `X-Correlation-Id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from westgear_desk.log import correlation_scope, new_correlation_id
+from westgear_desk.sync import inbox
+from westgear_desk.webhooks.body import (
+    DEFAULT_MAX_BODY_BYTES,
+    BadContentLengthError,
+    BodyTooLargeError,
+    read_capped,
+)
+from westgear_desk.webhooks.sources import (
+    MALFORMED_EVENT,
+    SOURCES,
+    UNVERIFIED_EVENT,
+    MalformedPayloadError,
+    WebhookSource,
+)
+
+CORRELATION_HEADER: Final = "X-Correlation-Id"
+_SANE_CID: Final = re.compile(r"[A-Za-z0-9._:-]{6,64}")
+_log = logging.getLogger(__name__)
+
+#: Returns the signing secret of a source, or None when it is not configured.
+SecretLookup = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    """What the receiver needs: where to store, how to find secrets, how much to read."""
+
+    session_factory: sessionmaker[Session]
+    secret_for: SecretLookup
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    sources: Mapping[str, WebhookSource] = field(default_factory=lambda: SOURCES)
+
+
+def _reply(status: int, cid: str, **body: object) -> JSONResponse:
+    headers = {CORRELATION_HEADER: cid}
+    if status == 413:
+        headers["Connection"] = "close"  # the rest of the body is never read
+    return JSONResponse(body, status, headers=headers)
+
+
+def _correlation_id(request: Request) -> str:
+    given = request.headers.get(CORRELATION_HEADER, "")
+    return given if _SANE_CID.fullmatch(given) else new_correlation_id()
+
+
+class Receiver:
+    """Request handlers bound to one configuration."""
+
+    def __init__(self, config: ReceiverConfig) -> None:
+        self.config = config
+
+    async def receive(self, request: Request) -> Response:
+        """`POST /webhooks/{source}`."""
+        cid = _correlation_id(request)
+        source = self.config.sources.get(request.path_params["source"])
+        if source is None:
+            return _reply(404, cid, error="unknown webhook source")
+        try:
+            body = await read_capped(request, self.config.max_body_bytes)
+        except BodyTooLargeError:
+            return _reply(413, cid, error=f"body over {self.config.max_body_bytes} bytes")
+        except BadContentLengthError:
+            return _reply(400, cid, error="invalid Content-Length")
+        with correlation_scope(cid):
+            try:
+                return await run_in_threadpool(self._store, source, body, request.headers, cid)
+            except SQLAlchemyError as exc:
+                _log.error("webhook %s not stored: %s", source.name, type(exc).__name__)
+                return _reply(503, cid, error="not stored, try again later")
+
+    def _store(
+        self, source: WebhookSource, body: bytes, headers: Mapping[str, str], cid: str
+    ) -> Response:
+        secret = self.config.secret_for(source.name)
+        if not source.verify(body, headers, secret):
+            self._record(source, body, headers, cid, ok=False, event_type=UNVERIFIED_EVENT)
+            if secret is None:
+                _log.error("webhook %s: no signing secret configured", source.name)
+                return _reply(503, cid, error="receiver not configured for this source")
+            _log.warning("webhook %s: signature did not verify; stored, not processed", source.name)
+            return _reply(source.forged_status, cid, error="invalid signature")
+        try:
+            parsed = source.parse(body)
+        except MalformedPayloadError as exc:
+            self._record(source, body, headers, cid, ok=True, event_type=MALFORMED_EVENT)
+            _log.warning("webhook %s: malformed body stored: %s", source.name, exc)
+            return _reply(400, cid, error="malformed body", detail=str(exc)[:300])
+        result = self._record(
+            source, body, headers, cid, ok=True, event_type=parsed.event_type, key=parsed.dedupe_key
+        )
+        return _reply(200, cid, event_id=result.event_id, duplicate=result.duplicate)
+
+    def _record(
+        self,
+        source: WebhookSource,
+        body: bytes,
+        headers: Mapping[str, str],
+        cid: str,
+        *,
+        ok: bool,
+        event_type: str,
+        key: str | None = None,
+    ) -> inbox.RecordResult:
+        return inbox.record(
+            self.config.session_factory,
+            source.name,
+            key,
+            headers,
+            body,
+            ok,
+            event_type=event_type,
+            correlation_id=cid,
+        )
+
+    async def healthz(self, request: Request) -> Response:
+        """`GET /healthz`: 200 when the database answers, else 503."""
+        try:
+            await run_in_threadpool(self._ping)
+        except SQLAlchemyError:
+            return JSONResponse({"status": "database unavailable"}, 503)
+        return JSONResponse({"status": "ok"})
+
+    def _ping(self) -> None:
+        with self.config.session_factory() as session:
+            session.execute(text("SELECT 1"))
+
+
+def build_app(config: ReceiverConfig) -> Starlette:
+    """The receiver app: `POST /webhooks/{source}` for each known source, `GET /healthz`."""
+    receiver = Receiver(config)
+    return Starlette(
+        routes=[
+            Route("/webhooks/{source}", receiver.receive, methods=["POST"]),
+            Route("/healthz", receiver.healthz, methods=["GET"]),
+        ]
+    )
