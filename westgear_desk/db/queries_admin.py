@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from westgear_desk.db.enums import InboxStatus, JobStatus, QuarantineStatus, RecordType
 from westgear_desk.db.models import ApiCall, AuditEntry, InboxEvent, Job, QuarantineEntry
+from westgear_desk.domain.quarantine import Reason
 
 DEFAULT_LIMIT: Final = 500
 SLOW_CALL_MS: Final = 2000
@@ -24,28 +25,15 @@ SLOW_CALL_MS: Final = 2000
 # ------------------------------------------------------------------------------- quarantine
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why a record was quarantined, in both languages; `field` is a dotted payload path."""
-
-    code: str
-    field: str | None
-    message_sv: str
-    message_en: str
-
-    def message(self, language: str) -> str:
-        return self.message_sv if language == "sv" else self.message_en
-
-    @classmethod
-    def from_json(cls, data: Any) -> Reason:
-        if not isinstance(data, dict):
-            text = str(data)
-            return cls("unknown", None, text, text)
-        code = str(data.get("code") or "unknown")
-        en = str(data.get("message_en") or data.get("message_sv") or code)
-        sv = str(data.get("message_sv") or en)
-        field = data.get("field")
-        return cls(code, None if field in (None, "") else str(field), sv, en)
+def reason_from_json(data: Any) -> Reason:
+    """A stored reason as a `Reason`; odd shapes (plain text, one language) stay readable."""
+    if not isinstance(data, dict):
+        text = str(data)
+        return Reason("unknown", "", text, text)
+    code = str(data.get("code") or "unknown")
+    en = str(data.get("message_en") or data.get("message_sv") or code)
+    sv = str(data.get("message_sv") or en)
+    return Reason(code, str(data.get("field") or ""), sv, en)
 
 
 @dataclass(frozen=True)
@@ -144,7 +132,7 @@ def _quarantine_row(entry: QuarantineEntry) -> QuarantineRow:
         record_type=str(entry.record_type),
         external_id=entry.external_id,
         status=str(entry.status),
-        reasons=tuple(Reason.from_json(r) for r in entry.reasons or []),
+        reasons=tuple(reason_from_json(r) for r in entry.reasons or []),
         overridden=tuple(str(code) for code in entry.overridden_reasons or []),
         first_seen_at=entry.first_seen_at,
         last_seen_at=entry.last_seen_at,

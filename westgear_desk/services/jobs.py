@@ -46,7 +46,7 @@ class BulkResult:
 
 
 def run_bulk(
-    ids: Sequence[int], action: Callable[[int], None], progress: BulkProgress | None = None
+    ids: Sequence[int], action: Callable[[int], object], progress: BulkProgress | None = None
 ) -> BulkResult:
     """Apply `action` to each id in turn; a KnownError fails that id only; stops when cancelled.
 

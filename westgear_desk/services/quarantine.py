@@ -4,23 +4,20 @@ Every action checks the role first (a warehouse user calling `release` is refuse
 no UI involved) and writes an audit_log row with who, what and why in the same transaction
 as the change.
 
-What the states mean to the sync flows: a *released* entry has every reason accepted (its
-codes are in `overridden_reasons`), so the next fetch of that record imports it despite
-them; an *ignored* entry stays out and is not reported again until its payload changes;
-overriding a single reason accepts that reason only, and releases the entry once none is
-left. Re-fetch asks the source system for the record again through a callback that the
-system's engine module registers with the ``register_refetch(registry, env)`` hook.
+The decisions themselves are the quarantine store's (`sync.quarantine`: a released entry
+has every reason accepted, so the next sync publishes the record; overriding one reason
+accepts that code only and releases the entry once none is left). Re-fetch asks the source
+system for the record again through a callback that the system's engine module registers
+with the ``register_refetch(registry, env)`` hook.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import QuarantineStatus
@@ -29,8 +26,10 @@ from westgear_desk.db.session import unit_of_work
 from westgear_desk.errors import IntegrationError, KnownError
 from westgear_desk.services.auth import CurrentUser, Permission, require_permission
 from westgear_desk.services.jobs import BulkProgress, BulkResult, run_bulk
+from westgear_desk.sync import quarantine as store
 from westgear_desk.sync.claims import audit
 from westgear_desk.sync.flows import FlowEnvironment, contribute, engine_modules
+from westgear_desk.sync.quarantine import QuarantineView
 
 _log = logging.getLogger(__name__)
 TARGET = "quarantine"
@@ -93,76 +92,65 @@ def _require_reason(reason: str) -> str:
     return reason.strip()
 
 
-def _open_entry(session: Session, entry_id: int) -> QuarantineEntry:
-    entry = session.scalar(
-        select(QuarantineEntry).where(QuarantineEntry.id == entry_id).with_for_update()
+def _not_found(entry_id: int) -> QuarantineActionError:
+    return QuarantineActionError(
+        f"Karantänpost {entry_id} finns inte. / Quarantine entry {entry_id} does not exist."
     )
-    if entry is None:
-        raise QuarantineActionError(
-            f"Karantänpost {entry_id} finns inte. / Quarantine entry {entry_id} does not exist."
-        )
-    if entry.status != QuarantineStatus.OPEN:
-        raise QuarantineActionError(
-            f"Karantänpost {entry_id} är redan {entry.status}. / "
-            f"Quarantine entry {entry_id} is already {entry.status}."
-        )
-    return entry
 
 
-def _resolve(entry: QuarantineEntry, status: QuarantineStatus, user: str, note: str) -> None:
-    entry.status = status
-    entry.resolved_at = dt.datetime.now(dt.UTC)
-    entry.resolved_by = user
-    entry.resolution_note = note
+def _decide(
+    factory: sessionmaker[Session], entry_id: int, decision: Callable[[Session], QuarantineView]
+) -> QuarantineView:
+    """Run one store decision in its own transaction, with its refusals as plain messages."""
+    try:
+        with unit_of_work(factory) as session:
+            return decision(session)
+    except store.QuarantineNotFoundError as exc:
+        raise _not_found(entry_id) from exc
+    except ValueError as exc:
+        raise QuarantineActionError(str(exc)) from exc
 
 
-def _codes(entry: QuarantineEntry) -> list[str]:
-    return [str(r.get("code")) for r in entry.reasons or [] if isinstance(r, dict)]
-
-
-def release(factory: sessionmaker[Session], user: CurrentUser, entry_id: int, reason: str) -> None:
-    """Accept every reason of an open entry and mark it released; audited."""
+def release(
+    factory: sessionmaker[Session], user: CurrentUser, entry_id: int, reason: str
+) -> QuarantineView:
+    """Accept every reason of the entry and mark it released; audited with who and why."""
     require_permission(user, Permission.RELEASE_QUARANTINE)
     why = _require_reason(reason)
-    with unit_of_work(factory) as session:
-        entry = _open_entry(session, entry_id)
-        codes = _codes(entry)
-        entry.overridden_reasons = sorted(set(entry.overridden_reasons or []) | set(codes))
-        _resolve(entry, QuarantineStatus.RELEASED, user.username, why)
-        _audit(session, user, "quarantine.release", entry, why, {"accepted_reasons": codes})
+    return _decide(
+        factory,
+        entry_id,
+        lambda session: store.release(session, entry_id, actor=user.username, reason=why),
+    )
 
 
-def ignore(factory: sessionmaker[Session], user: CurrentUser, entry_id: int, reason: str) -> None:
-    """Keep the record out for good and stop listing it as open; audited."""
+def ignore(
+    factory: sessionmaker[Session], user: CurrentUser, entry_id: int, reason: str
+) -> QuarantineView:
+    """Keep the record out and stop listing it as open; audited with who and why."""
     require_permission(user, Permission.IGNORE_QUARANTINE)
     why = _require_reason(reason)
-    with unit_of_work(factory) as session:
-        entry = _open_entry(session, entry_id)
-        _resolve(entry, QuarantineStatus.IGNORED, user.username, why)
-        _audit(session, user, "quarantine.ignore", entry, why, {"reasons": _codes(entry)})
+    return _decide(
+        factory,
+        entry_id,
+        lambda session: store.ignore(session, entry_id, actor=user.username, reason=why),
+    )
 
 
 def override_reason(
     factory: sessionmaker[Session], user: CurrentUser, entry_id: int, code: str, reason: str
 ) -> bool:
-    """Accept one reason (by code); release the entry when none is left. True if released."""
+    """Accept one reason (by code); the entry is released once none is left. True if released."""
     require_permission(user, Permission.OVERRIDE_QUARANTINE)
     why = _require_reason(reason)
-    with unit_of_work(factory) as session:
-        entry = _open_entry(session, entry_id)
-        codes = _codes(entry)
-        if code not in codes:
-            raise QuarantineActionError(
-                f"Posten har ingen anledning {code!r}. / The entry has no reason {code!r}."
-            )
-        overridden = sorted(set(entry.overridden_reasons or []) | {code})
-        entry.overridden_reasons = overridden
-        released = set(codes) <= set(overridden)
-        if released:
-            _resolve(entry, QuarantineStatus.RELEASED, user.username, why)
-        details = {"code": code, "released": released}
-        _audit(session, user, "quarantine.override", entry, why, details)
-        return released
+    view = _decide(
+        factory,
+        entry_id,
+        lambda session: store.override_reason(
+            session, entry_id, code, actor=user.username, reason=why
+        ),
+    )
+    return view.status == QuarantineStatus.RELEASED
 
 
 def refetch(
@@ -177,9 +165,7 @@ def refetch(
     with factory() as session:
         entry = session.get(QuarantineEntry, entry_id)
         if entry is None:
-            raise QuarantineActionError(
-                f"Karantänpost {entry_id} finns inte. / Quarantine entry {entry_id} does not exist."
-            )
+            raise _not_found(entry_id)
         ref = QuarantineRef(
             entry.id, str(entry.source_system), str(entry.record_type), entry.external_id
         )

@@ -18,13 +18,13 @@ from westgear_desk.db.queries_admin import (
     ApiCallQuery,
     InboxQuery,
     QuarantineQuery,
-    Reason,
     api_call_rows,
     call_stats_24h,
     inbox_rows,
     quarantine_detail,
     quarantine_ids,
     quarantine_rows,
+    reason_from_json,
 )
 from westgear_desk.db.session import unit_of_work
 
@@ -47,16 +47,18 @@ def test_quarantine_rows_in_order_with_reasons(
         rows = quarantine_rows(session, open_ids)
         detail = quarantine_detail(session, seeded[0])
     assert open_ids == seeded  # most recently seen first
-    assert len(everything) == 4 and len(found) == 1
+    assert len(everything) == 4
+    assert len(found) == 1
     assert [r.code for r in rows[0].reasons] == ["negative_price", "missing_ean"]
     assert rows[0].reasons[1].message("sv") == "EAN saknas"
     assert rows[0].reasons[1].message("en") == "The EAN is missing"
-    assert detail is not None and detail.raw_payload["prices"][0]["amount"] == -10
+    assert detail is not None
+    assert detail.raw_payload["prices"][0]["amount"] == -10
 
 
 def test_reason_from_odd_json_is_still_readable() -> None:
-    assert Reason.from_json("plain text").message("en") == "plain text"
-    assert Reason.from_json({"code": "x", "message_en": "Only English"}).message("sv") == (
+    assert reason_from_json("plain text").message("en") == "plain text"
+    assert reason_from_json({"code": "x", "message_en": "Only English"}).message("sv") == (
         "Only English"
     )
 
@@ -68,7 +70,8 @@ def test_inbox_and_call_filters(session_factory: sessionmaker[Session], seeded: 
         slow = api_call_rows(session, ApiCallQuery(min_latency_ms=1000))
         klarna_ok = api_call_rows(session, ApiCallQuery(system="klarna", outcome="ok"))
     assert [e.last_error for e in dead] == ["boom"]
-    assert {c.status_code for c in errors} == {503} and len(errors) == 4
+    assert {c.status_code for c in errors} == {503}
+    assert len(errors) == 4
     assert [c.system for c in slow] == ["fortnox"]
     assert len(klarna_ok) == 12
 
@@ -79,8 +82,10 @@ def test_call_stats_bucket_24_hours(
     with session_factory() as session:
         stats = call_stats_24h(session, now=NOW)
         klarna = call_stats_24h(session, now=NOW, system="klarna")
-    assert len(stats) == 24 and stats[0].start == NOW - dt.timedelta(hours=24)
-    assert sum(s.calls for s in stats) == 17 and sum(s.errors for s in stats) == 4
+    assert len(stats) == 24
+    assert stats[0].start == NOW - dt.timedelta(hours=24)
+    assert sum(s.calls for s in stats) == 17
+    assert sum(s.errors for s in stats) == 4
     assert stats[-1].max_latency_ms == 4200  # the slow Fortnox call a minute ago
     assert sum(s.calls for s in klarna) == 16
 

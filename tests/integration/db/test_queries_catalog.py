@@ -34,7 +34,8 @@ def test_rows_carry_prices_stock_and_state(
         all_ids = variant_ids(session, CatalogQuery())
         rows = {r.variant_id: r for r in variant_rows(session, all_ids)}
         locations = [loc.code for loc in stock_locations(session)]
-    assert len(all_ids) == 4 and locations == ["BUT", "HUV"]
+    assert len(all_ids) == 4
+    assert locations == ["BUT", "HUV"]
     jacket = rows[ids.published]
     assert jacket.state is PublishState.PUBLISHED
     assert jacket.prices[PriceListKind.LIST].amount == Decimal("2499.00")
@@ -74,6 +75,8 @@ def test_state_filter_sort_and_scanner_lookup(
         assert find_variant(session, ids.ean) == ids.published
         assert find_variant(session, " KAY-SAL-1 ") == ids.quarantined
         assert find_variant(session, "7350000000") is None
-    assert ids.published in published and len(published) == 2
-    assert quarantined == [ids.quarantined] and inactive == [ids.inactive]
+    assert ids.published in published
+    assert len(published) == 2
+    assert quarantined == [ids.quarantined]
+    assert inactive == [ids.inactive]
     assert [r.sku for r in by_sku_desc] == ["TNT-KEB-2", "KAY-SAL-1", "JKT-ABI-M", "JKT-ABI-L"]

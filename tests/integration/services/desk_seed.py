@@ -245,11 +245,13 @@ def seed_api_calls(session: Session) -> None:
     calls = []
     for hour in range(0, 24, 2):
         at = NOW - dt.timedelta(hours=hour, minutes=5)
-        calls.append(ApiCall(at=at, system="klarna", method="GET", endpoint="/orders/{id}",
-                             status_code=200, latency_ms=80 + hour, request_id=f"r{hour}"))  # fmt: skip
+        ok = ApiCall(at=at, system="klarna", method="GET", endpoint="/orders/{id}",
+                     status_code=200, latency_ms=80 + hour, request_id=f"r{hour}")  # fmt: skip
+        calls.append(ok)
         if hour % 6 == 0:
-            calls.append(ApiCall(at=at, system="klarna", method="POST", endpoint="/captures",
-                                 status_code=503, latency_ms=400, error_code="unavailable"))  # fmt: skip
+            failed = ApiCall(at=at, system="klarna", method="POST", endpoint="/captures",
+                             status_code=503, latency_ms=400, error_code="unavailable")  # fmt: skip
+            calls.append(failed)
     calls.append(ApiCall(at=NOW - dt.timedelta(minutes=1), system="fortnox", method="GET",
                          endpoint="/3/articles", status_code=200, latency_ms=4200))  # fmt: skip
     session.add_all(calls)

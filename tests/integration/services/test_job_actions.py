@@ -51,7 +51,8 @@ def test_retry_with_edited_payload_makes_it_due_and_audits(
     jobs.retry(session_factory, ADMIN, dead[0], "Belopp rättat", payload=payload)
 
     job = _job(session_factory, dead[0])
-    assert job.status == JobStatus.PENDING and job.payload["amount"] == 19990
+    assert job.status == JobStatus.PENDING
+    assert job.payload["amount"] == 19990
     with session_factory() as session:
         [row] = session.scalars(select(AuditEntry))
     assert (row.username, row.action, row.reason) == ("anna", "job.retry", "Belopp rättat")
@@ -72,9 +73,11 @@ def test_bulk_discard_and_a_second_discard_fails_per_job(
     session_factory: sessionmaker[Session], dead: list[int]
 ) -> None:
     result = jobs.discard_many(session_factory, ADMIN, dead, "Order annullerad")
-    assert result.done == dead and not result.failed
+    assert result.done == dead
+    assert not result.failed
     again = jobs.retry_many(session_factory, ADMIN, [*dead, 999_999], "Försök igen")
-    assert again.done == dead and list(again.failed) == [999_999]
+    assert again.done == dead
+    assert list(again.failed) == [999_999]
 
 
 @pytest.mark.parametrize(
