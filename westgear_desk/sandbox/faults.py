@@ -337,6 +337,7 @@ SECRET_NAMES = frozenset(
         "apikey",
         "api_key",
         "dhl-api-key",
+        "client-key",
         "x-api-key",
         "client_secret",
         "refresh_token",
