@@ -39,6 +39,14 @@ CREATE TABLE bench_jobs (
     payload JSONB NOT NULL DEFAULT '{}'
 );
 CREATE INDEX bench_jobs_due ON bench_jobs (run_at) WHERE status = 'pending';
+CREATE TABLE bench_inbox (
+    id BIGSERIAL PRIMARY KEY,
+    source TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    headers JSONB NOT NULL,
+    raw_body BYTEA NOT NULL,
+    UNIQUE (source, dedupe_key)
+);
 """
 BASELINE_CLAIM = (
     "UPDATE bench_jobs SET status = 'running', locked_by = %s WHERE id = ("
@@ -107,6 +115,20 @@ def inbox_writer(url: str, name: str, ready: Any, go: Any, out: Any, count: int)
     for n in range(count):
         record(factory, "sharespine", f"{name}-{n}", headers, body, True, event_type="stock")
     engine.dispose()
+    out.put(count)
+
+
+def bare_inbox_writer(url: str, name: str, ready: Any, go: Any, out: Any, count: int) -> None:
+    """What the server allows: one autocommit INSERT … ON CONFLICT DO NOTHING per event."""
+    sql = (
+        "INSERT INTO bench_inbox (source, dedupe_key, headers, raw_body) "
+        "VALUES ('sharespine', %s, '{}', %s) ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        ready.set()
+        go.wait()
+        for n in range(count):
+            connection.execute(sql, (f"{name}-{n}", b'{"sku": "LJ-100", "stock": 12}')).fetchone()
     out.put(count)
 
 
@@ -203,7 +225,13 @@ def measure_inbox(url: str, events: int, writers: int = 4) -> float:
     engine.dispose()
     if stored != per_writer * writers:
         raise SystemExit(f"inbox stored {stored} of {per_writer * writers} events")
-    print(f"inbox: {writers} writers, {stored} events, {rate:.0f} events/s", flush=True)
+    bare = run_processes(bare_inbox_writer, url, writers, per_writer)
+    print(
+        f"inbox: {writers} writers, {stored} events, {rate:.0f} events/s through record(); "
+        f"bare psycopg INSERT on the same server: {bare:.0f} events/s "
+        f"(ratio {rate / bare:.2f})",
+        flush=True,
+    )
     return rate
 
 
