@@ -1,0 +1,441 @@
+"""The Quarantine page: held-back records, why (in plain words), and the admin's decisions.
+
+The table lists entries lazily; the detail pane shows each reason in the UI language beside
+the raw payload with the broken fields' lines highlighted. Release, override a reason and
+ignore are for admins (others see them disabled, and the service refuses them anyway);
+re-fetch is for roles that may ask the source again. Every action asks why first (audited)
+and runs in the TaskRunner; several selected entries run as one bulk task with progress and
+a cancel button.
+"""
+
+from __future__ import annotations
+
+import threading
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from westgear_desk.db import queries_admin
+from westgear_desk.db.enums import QuarantineStatus
+from westgear_desk.db.queries_admin import QuarantineDetail, QuarantineQuery
+from westgear_desk.db.session import make_session_factory, reader_engine
+from westgear_desk.services import quarantine as service
+from westgear_desk.services.auth import Permission, has_permission
+from westgear_desk.services.inbox import flow_environment
+from westgear_desk.services.jobs import BulkResult
+from westgear_desk.services.quarantine import RefetchRegistry, build_refetch_registry
+from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
+from westgear_desk.ui.formatting import format_datetime, format_number
+from westgear_desk.ui.i18n import language, register, tr
+from westgear_desk.ui.models.quarantine_model import QuarantineModel
+from westgear_desk.ui.pages.quarantine_payload import PayloadView
+from westgear_desk.ui.widgets.error_banner import ErrorBanner
+from westgear_desk.ui.widgets.search_field import SearchField
+
+if TYPE_CHECKING:
+    from westgear_desk.app import AppServices
+    from westgear_desk.services.auth import CurrentUser
+    from westgear_desk.ui.tasks import TaskContext, TaskError, TaskHandle, TaskRunner
+
+register(
+    {
+        "quarantine.search": ("Sök post-id… (Ctrl+F)", "Search record id… (Ctrl+F)"),
+        "quarantine.filter.all": ("Alla statusar", "All statuses"),
+        "quarantine.count": ("{count} poster", "{count} records"),
+        "quarantine.release": ("Frisläpp", "Release"),
+        "quarantine.override": ("Godta vald anledning", "Override selected reason"),
+        "quarantine.ignore": ("Ignorera", "Ignore"),
+        "quarantine.refetch": ("Hämta igen nu", "Re-fetch now"),
+        "quarantine.admin_only": ("Endast administratörer.", "Administrators only."),
+        "quarantine.no_refetch": (
+            "Ingen källa erbjuder Hämta igen i denna installation.",
+            "No source offers re-fetch in this installation.",
+        ),
+        "quarantine.ask.release": ("Frisläpp {count} post(er)", "Release {count} record(s)"),
+        "quarantine.ask.ignore": ("Ignorera {count} post(er)", "Ignore {count} record(s)"),
+        "quarantine.ask.override": ("Godta anledningen {code}", "Override the reason {code}"),
+        "quarantine.ask.refetch": ("Hämta {count} post(er) igen", "Re-fetch {count} record(s)"),
+        "quarantine.detail.empty": ("Välj en post.", "Select a record."),
+        "quarantine.detail.seen": (
+            "Först sedd {first} · senast sedd {last}",
+            "First seen {first} · last seen {last}",
+        ),
+        "quarantine.detail.resolved": ("{status} av {who}: {note}", "{status} by {who}: {note}"),
+        "quarantine.detail.field": ("fält {field}", "field {field}"),
+        "quarantine.detail.overridden": ("(godtagen)", "(overridden)"),
+        "quarantine.done": (
+            "{done} klara, {failed} misslyckades.",
+            "{done} done, {failed} failed.",
+        ),
+        "quarantine.cancelled": ("Avbrutet efter {done}.", "Cancelled after {done}."),
+    }
+)
+REASON_CODE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class StoppableProgress:
+    """Progress for a bulk service call: reports through the task, stops on the page's flag."""
+
+    def __init__(self, context: TaskContext, stop: threading.Event) -> None:
+        self._context, self._stop = context, stop
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set() or self._context.cancelled
+
+    def report(self, done: int, total: int, text: str = "") -> None:
+        self._context.report(done, total, text)
+
+
+def _detail(factory: sessionmaker[Session], entry_id: int) -> QuarantineDetail | None:
+    with factory() as session:
+        return queries_admin.quarantine_detail(session, entry_id)
+
+
+class QuarantinePage(QWidget):
+    """Filters, the lazy entry table, the detail pane and the role-aware action bar."""
+
+    def __init__(self, services: AppServices, user: CurrentUser, tasks: TaskRunner) -> None:
+        super().__init__()
+        self.services, self.user, self.tasks = services, user, tasks
+        self._reader = make_session_factory(reader_engine(services.engine))
+        self.refetchers = RefetchRegistry()
+        self._bulk: TaskHandle | None = None
+        self._stop = threading.Event()
+        self._reselect: list[int] = []
+        self._detail_entry: QuarantineDetail | None = None
+        self._build()
+        self.model = QuarantineModel(tasks, self._reader, parent=self)
+        self.model.query_finished.connect(self._query_finished)
+        self.model.load_failed.connect(self.banner.show_message)
+        self.table.setModel(self.model)
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
+        self._query = QuarantineQuery()
+        self.model.set_query(self._query)
+        env = flow_environment(services.settings, services.session_factory)
+        tasks.run(build_refetch_registry, env, on_done=self._refetch_ready,
+                  on_error=self._show_error, owner=self)  # fmt: skip
+        self._update_actions()
+
+    @property
+    def title(self) -> str:
+        return tr("page.quarantine")
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.search = SearchField(self)
+        self.search.setPlaceholderText(tr("quarantine.search"))
+        self.search.search_requested.connect(lambda _t: self._apply())
+        self.status_filter = QComboBox(self)
+        self.status_filter.setObjectName("status_filter")
+        for status in QuarantineStatus:
+            self.status_filter.addItem(tr(f"quarantine.status.{status.value}"), status.value)
+        self.status_filter.addItem(tr("quarantine.filter.all"), "")
+        self.status_filter.currentIndexChanged.connect(lambda _i: self._apply())
+        self.count_label = QLabel(self)
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 3)
+        bar.addWidget(self.status_filter, 1)
+        bar.addWidget(self.count_label)
+        self.banner = ErrorBanner(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("quarantine_table")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self._build_detail())
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(self._build_actions())
+
+    def _build_detail(self) -> QWidget:
+        pane = QWidget(self)
+        self.detail_header = QLabel(tr("quarantine.detail.empty"), pane)
+        self.detail_header.setObjectName("quarantine_header")
+        self.detail_header.setWordWrap(True)
+        self.reasons = QListWidget(pane)
+        self.reasons.setObjectName("reasons")
+        self.reasons.setMaximumHeight(120)
+        self.reasons.currentItemChanged.connect(lambda *_a: self._update_actions())
+        self.payload = PayloadView(pane)
+        self.history = QLabel(pane)
+        self.history.setObjectName("quarantine_history")
+        self.history.setWordWrap(True)
+        layout = QVBoxLayout(pane)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.detail_header, self.reasons):
+            layout.addWidget(widget)
+        layout.addWidget(self.payload, 1)
+        layout.addWidget(self.history)
+        return pane
+
+    def _build_actions(self) -> QHBoxLayout:
+        def button(key: str, name: str, slot: Any) -> QPushButton:
+            widget = QPushButton(tr(key), self)
+            widget.setObjectName(name)
+            widget.clicked.connect(slot)
+            return widget
+
+        self.release_button = button("quarantine.release", "release", self._release)
+        self.override_button = button("quarantine.override", "override", self._override)
+        self.ignore_button = button("quarantine.ignore", "ignore", self._ignore)
+        self.refetch_button = button("quarantine.refetch", "refetch", self._refetch)
+        self.progress = QProgressBar(self)
+        self.progress.hide()
+        self.cancel_button = button("action.cancel", "cancel_bulk", self._cancel_bulk)
+        self.cancel_button.hide()
+        row = QHBoxLayout()
+        for widget in (
+            self.release_button, self.override_button, self.ignore_button, self.refetch_button,
+        ):  # fmt: skip
+            row.addWidget(widget)
+        row.addStretch(1)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel_button)
+        return row
+
+    # ------------------------------------------------------------------ page protocol
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def refresh(self) -> None:
+        self._reselect = self.selected_ids()
+        self.model.refresh()
+
+    def shutdown(self) -> None:
+        self.model.cancel()
+        self._cancel_bulk()
+
+    # ------------------------------------------------------------------ list and detail
+
+    def _apply(self) -> None:
+        status = self.status_filter.currentData()
+        self._query = QuarantineQuery(
+            status=QuarantineStatus(status) if status else None, search=self.search.text().strip()
+        )
+        self.model.set_query(self._query)
+
+    def _query_finished(self, total: int) -> None:
+        self.count_label.setText(tr("quarantine.count", count=format_number(total)))
+        wanted, self._reselect = self._reselect, []
+        selection = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for entry_id in wanted:  # keep what was selected selected across a refresh
+            row = self.model.row_of(entry_id)
+            if row is not None:
+                selection.select(self.model.index(row, 0), flags)
+        self._selection_changed()
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [i for i in (self.model.id_at(r) for r in rows) if i is not None]
+
+    def _selection_changed(self) -> None:
+        self._update_actions()
+        self._load_detail()
+
+    def _load_detail(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            self._show_detail(None)
+            return
+        self.tasks.run(_detail, self._reader, ids[0], on_done=self._show_detail,
+                       on_error=self._show_error, owner=self)  # fmt: skip
+
+    def _show_detail(self, detail: QuarantineDetail | None) -> None:
+        current = self.selected_ids()
+        if detail is not None and current != [detail.row.id]:
+            return  # the selection moved on while this loaded
+        self._detail_entry = detail
+        self.reasons.clear()
+        if detail is None:
+            self.detail_header.setText(tr("quarantine.detail.empty"))
+            self.payload.clear_payload()
+            self.history.clear()
+            self._update_actions()
+            return
+        self.detail_header.setText(_header_html(detail))
+        lang = language()
+        for reason in detail.row.reasons:
+            text = reason.message(lang)
+            if reason.field:
+                text += f" — {tr('quarantine.detail.field', field=reason.field)}"
+            if reason.code in detail.row.overridden:
+                text += f" {tr('quarantine.detail.overridden')}"
+            item = QListWidgetItem(text, self.reasons)
+            item.setData(REASON_CODE_ROLE, reason.code)
+            item.setToolTip(reason.code)
+        fields = [r.field for r in detail.row.open_reasons if r.field]
+        self.payload.show_payload(detail.raw_payload, fields)
+        self.history.setText(
+            "<br>".join(
+                f"{escape(format_datetime(h.at))} {escape(h.username)}: {escape(h.action)}"
+                f" – {escape(h.reason or '')}"
+                for h in detail.history
+            )
+        )
+        self._update_actions()
+
+    # ------------------------------------------------------------------ actions
+
+    def _refetch_ready(self, registry: RefetchRegistry) -> None:
+        self.refetchers = registry
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        count = len(self.selected_ids()) if hasattr(self, "model") else 0
+        busy = self._bulk is not None
+        admin_tip = "" if self.user.is_admin else tr("quarantine.admin_only")
+        for button, permission in (
+            (self.release_button, Permission.RELEASE_QUARANTINE),
+            (self.ignore_button, Permission.IGNORE_QUARANTINE),
+        ):
+            allowed = has_permission(self.user, permission)
+            button.setEnabled(allowed and count > 0 and not busy)
+            button.setToolTip(admin_tip if not allowed else "")
+        may_override = has_permission(self.user, Permission.OVERRIDE_QUARANTINE)
+        has_reason = self.reasons.currentItem() is not None and count == 1
+        self.override_button.setEnabled(may_override and has_reason and not busy)
+        self.override_button.setToolTip(admin_tip if not may_override else "")
+        may_refetch = has_permission(self.user, Permission.REFETCH)
+        self.refetch_button.setEnabled(
+            may_refetch and bool(self.refetchers) and count > 0 and not busy
+        )
+        self.refetch_button.setToolTip("" if self.refetchers else tr("quarantine.no_refetch"))
+
+    def _ask(self, key: str, **values: object) -> str | None:
+        return ReasonDialog.ask(self, tr(key, **values))
+
+    def _release(self) -> None:
+        ids = self.selected_ids()
+        reason = self._ask("quarantine.ask.release", count=len(ids))
+        if reason:
+            self._run_bulk(service.release_many, ids, reason)
+
+    def _ignore(self) -> None:
+        ids = self.selected_ids()
+        reason = self._ask("quarantine.ask.ignore", count=len(ids))
+        if reason:
+            self._run_bulk(service.ignore_many, ids, reason)
+
+    def _refetch(self) -> None:
+        ids = self.selected_ids()
+        reason = self._ask("quarantine.ask.refetch", count=len(ids))
+        if reason is None:
+            return
+        registry = self.refetchers
+
+        def work(factory: Any, user: Any, entry_ids: Any, why: str, progress: Any) -> BulkResult:
+            return service.refetch_many(factory, registry, user, entry_ids, reason=why,
+                                        progress=progress)  # fmt: skip
+
+        self._run_bulk(work, ids, reason)
+
+    def _override(self) -> None:
+        item = self.reasons.currentItem()
+        ids = self.selected_ids()
+        if item is None or len(ids) != 1:
+            return
+        code = str(item.data(REASON_CODE_ROLE))
+        reason = self._ask("quarantine.ask.override", code=code)
+        if not reason:
+            return
+        self.tasks.run(
+            service.override_reason, self.services.session_factory, self.user, ids[0], code,
+            reason, on_done=lambda _released: self.refresh(), on_error=self._show_error,
+            owner=self,
+        )  # fmt: skip
+
+    def _run_bulk(self, action: Any, ids: list[int], reason: str) -> None:
+        factory, user = self.services.session_factory, self.user
+        stop = self._stop = threading.Event()
+
+        def work(context: TaskContext) -> BulkResult:
+            result: BulkResult = action(
+                factory, user, ids, reason, StoppableProgress(context, stop)
+            )
+            return result
+
+        self.progress.setRange(0, len(ids))
+        self.progress.setValue(0)
+        self.progress.setVisible(len(ids) > 1)
+        self.cancel_button.setVisible(len(ids) > 1)
+        self._bulk = self.tasks.run(
+            work, with_context=True, on_done=self._bulk_done, on_error=self._bulk_failed,
+            on_progress=lambda done, _total, _text: self.progress.setValue(done), owner=self,
+        )  # fmt: skip
+        self._update_actions()
+
+    def _cancel_bulk(self) -> None:
+        # Not the handle's cancel (that would drop the result): the work stops after the
+        # current item and still reports what it did.
+        self._stop.set()
+
+    def _bulk_finished(self) -> None:
+        self._bulk = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.refresh()
+
+    def _bulk_done(self, result: BulkResult) -> None:
+        self._bulk_finished()
+        if result.failed:
+            first = next(iter(result.failed.values()))
+            summary = tr("quarantine.done", done=len(result.done), failed=len(result.failed))
+            self.banner.show_message(f"{summary} {first}")
+        elif result.cancelled:
+            self.banner.show_message(tr("quarantine.cancelled", done=len(result.done)))
+
+    def _bulk_failed(self, error: TaskError) -> None:
+        self._bulk_finished()
+        self.banner.show_message(error.message)
+
+    def _show_error(self, error: TaskError) -> None:
+        self.banner.show_message(error.message)
+
+
+def _header_html(detail: QuarantineDetail) -> str:
+    row = detail.row
+    seen = tr(
+        "quarantine.detail.seen",
+        first=format_datetime(row.first_seen_at),
+        last=format_datetime(row.last_seen_at),
+    )
+    text = (
+        f"<b>{escape(row.source_system)} {escape(row.record_type)} {escape(row.external_id)}</b>"
+        f" – {escape(tr(f'quarantine.status.{row.status}'))}<br>{escape(seen)}"
+    )
+    if row.resolved_by:
+        resolved = tr(
+            "quarantine.detail.resolved",
+            status=tr(f"quarantine.status.{row.status}"),
+            who=row.resolved_by,
+            note=detail.resolution_note or "",
+        )
+        text += f"<br>{escape(resolved)}"
+    return text
