@@ -1,0 +1,285 @@
+"""Customer sync from the Sharespine sandbox over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.helpers.sandboxes import RunningSandbox
+from westgear_desk.db.enums import CustomerKind, QuarantineStatus, RecordType, SourceSystem
+from westgear_desk.db.models import (
+    Customer,
+    CustomerAddress,
+    CustomerExternalId,
+    QuarantineEntry,
+    SyncCursor,
+)
+from westgear_desk.domain import customer_rules
+from westgear_desk.domain.identifiers import make_orgnr, vat_number_for_orgnr
+from westgear_desk.integrations.sharespine.client import SharespineClient, SharespineCredentials
+from westgear_desk.sandbox.seed import SeedCustomer
+from westgear_desk.sandbox.sharespine.state import SharespineState
+from westgear_desk.sync.sharespine.customers import sync_customers
+
+
+@pytest.fixture
+def client(sharespine_sandbox: RunningSandbox) -> Iterator[SharespineClient]:
+    c = sharespine_sandbox.credentials
+    creds = SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
+    with SharespineClient(sharespine_sandbox.url, creds) as made:
+        yield made
+
+
+def state_of(sandbox: RunningSandbox) -> SharespineState:
+    state = sandbox.system.app.state.sharespine
+    assert isinstance(state, SharespineState)
+    return state
+
+
+def edit_customer(sandbox: RunningSandbox, index: int, **changes: object) -> SeedCustomer:
+    """Change a customer in the sandbox as a person would in Sharespine (stamped now).
+
+    The sandbox lists customers by modification time, so the changed one moves to the end.
+    """
+    state = state_of(sandbox)
+    changed = dataclasses.replace(
+        state.customers[index],
+        modified=state.clock.tick(),
+        **changes,  # type: ignore[arg-type]
+    )
+    del state.customers[index]
+    state.customers.append(changed)
+    return changed
+
+
+def b2b_indices(sandbox: RunningSandbox) -> list[int]:
+    return [i for i, c in enumerate(state_of(sandbox).customers) if c.kind == "b2b"]
+
+
+def count(factory: sessionmaker[Session], model: type) -> int:
+    with factory() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def stored(factory: sessionmaker[Session], remote_id: str) -> Customer | None:
+    with factory() as session:
+        return session.scalars(
+            select(Customer)
+            .join(CustomerExternalId)
+            .where(
+                CustomerExternalId.source_system == SourceSystem.SHARESPINE,
+                CustomerExternalId.external_id == remote_id,
+            )
+        ).one_or_none()
+
+
+def quarantined(factory: sessionmaker[Session]) -> list[QuarantineEntry]:
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(QuarantineEntry).where(QuarantineEntry.record_type == RecordType.CUSTOMER)
+            )
+        )
+
+
+def test_full_sync_stores_b2c_and_b2b_customers(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seeded = state_of(sharespine_sandbox).customers
+    counts = sync_customers(session_factory, client)
+
+    assert counts.fetched == len(seeded)
+    assert counts.created == len(seeded)
+    assert counts.quarantined == 0
+    assert count(session_factory, Customer) == len(seeded)
+    company = seeded[b2b_indices(sharespine_sandbox)[0]]
+    row = stored(session_factory, company.remote_id)
+    assert row is not None
+    assert row.kind == CustomerKind.B2B
+    assert row.name == company.company_name
+    assert row.org_number == company.org_number
+    assert row.vat_number == company.vat_number
+    assert row.owner_system == SourceSystem.SHARESPINE
+    person = next(c for c in seeded if c.kind == "b2c")
+    consumer = stored(session_factory, person.remote_id)
+    assert consumer is not None
+    assert consumer.kind == CustomerKind.B2C
+    assert consumer.email == person.email
+    assert consumer.phone is None  # a consumer's phone travels on the order only
+    assert count(session_factory, CustomerAddress) == len(seeded)
+
+
+def test_invalid_org_number_is_quarantined_with_its_code(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    index = b2b_indices(sharespine_sandbox)[0]
+    good = state_of(sharespine_sandbox).customers[index].org_number
+    assert good is not None
+    broken = good[:-1] + str((int(good[-1]) + 1) % 10)
+    bad = edit_customer(sharespine_sandbox, index, org_number=broken, vat_number=None)
+
+    counts = sync_customers(session_factory, client)
+
+    assert counts.quarantined == 1
+    assert stored(session_factory, bad.remote_id) is None
+    [entry] = quarantined(session_factory)
+    assert entry.external_id == bad.remote_id
+    assert entry.status == QuarantineStatus.OPEN
+    assert [r["code"] for r in entry.reasons] == [customer_rules.INVALID_ORG_NUMBER]
+    assert entry.reasons[0]["message_sv"]
+    assert entry.reasons[0]["message_en"]
+    assert entry.raw_payload["orgNo"] == broken
+    assert entry.raw_payload["email"] == "[personal]"  # personal data not kept in quarantine
+
+    fixed = edit_customer(
+        sharespine_sandbox,
+        len(state_of(sharespine_sandbox).customers) - 1,
+        org_number=good,
+        vat_number=vat_number_for_orgnr(good),
+    )
+    again = sync_customers(session_factory, client)
+    assert again.released == 1
+    assert stored(session_factory, fixed.remote_id) is not None
+    [entry] = quarantined(session_factory)
+    assert entry.status == QuarantineStatus.RELEASED
+
+
+def test_wrong_vat_number_is_quarantined(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    index = b2b_indices(sharespine_sandbox)[1]
+    other = vat_number_for_orgnr(make_orgnr("559000001"))
+    edit_customer(sharespine_sandbox, index, vat_number=other)
+
+    sync_customers(session_factory, client)
+
+    [entry] = quarantined(session_factory)
+    assert [r["code"] for r in entry.reasons] == [customer_rules.VAT_ORG_MISMATCH]
+
+
+def test_incremental_run_fetches_only_changed_and_rerun_is_idempotent(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    sync_customers(session_factory, client)
+    index = b2b_indices(sharespine_sandbox)[0]
+    changed = edit_customer(sharespine_sandbox, index, company_name="Nytt Namn AB")
+
+    counts = sync_customers(session_factory, client)
+
+    assert counts.fetched == 1
+    assert counts.updated == 1
+    row = stored(session_factory, changed.remote_id)
+    assert row is not None
+    assert row.name == "Nytt Namn AB"
+    rerun = sync_customers(session_factory, client)
+    assert rerun.written == 0
+    assert rerun.unchanged == rerun.fetched
+    with session_factory() as session:
+        cursor = session.scalars(select(SyncCursor).where(SyncCursor.resource == "customers")).one()
+    assert datetime.fromisoformat(cursor.value) <= datetime.now(UTC)
+
+
+def test_full_rerun_writes_nothing(
+    session_factory: sessionmaker[Session], client: SharespineClient
+) -> None:
+    first = sync_customers(session_factory, client, full=True, page_size=7)
+    second = sync_customers(session_factory, client, full=True, page_size=7)
+
+    assert second.fetched == first.fetched
+    assert second.written == 0
+    assert second.unchanged == first.fetched
+    assert count(session_factory, CustomerExternalId) == first.created
+
+
+def test_fortnox_owned_b2b_master_fields_are_not_overwritten(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    sync_customers(session_factory, client, b2b_owner="fortnox")
+    index = b2b_indices(sharespine_sandbox)[0]
+    company = state_of(sharespine_sandbox).customers[index]
+    first = stored(session_factory, company.remote_id)
+    assert first is not None
+    assert first.owner_system == SourceSystem.FORTNOX
+    person = next(c for c in state_of(sharespine_sandbox).customers if c.kind == "b2c")
+    person_index = state_of(sharespine_sandbox).customers.index(person)
+
+    edit_customer(sharespine_sandbox, index, company_name="Sharespine Namn AB", email="x@y.example")
+    edit_customer(sharespine_sandbox, person_index, first_name="Ändrad")
+    counts = sync_customers(session_factory, client, b2b_owner="fortnox")
+
+    assert counts.updated == 2
+    after = stored(session_factory, company.remote_id)
+    assert after is not None
+    assert after.name == first.name
+    assert after.email == first.email
+    assert after.source_modified_at is not None
+    assert first.source_modified_at is not None
+    assert after.source_modified_at > first.source_modified_at
+    consumer = stored(session_factory, person.remote_id)
+    assert consumer is not None
+    assert consumer.name.startswith("Ändrad ")
+
+
+def test_b2b_customer_created_in_fortnox_is_linked_by_org_number(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    company = state_of(sharespine_sandbox).customers[b2b_indices(sharespine_sandbox)[0]]
+    with session_factory() as session, session.begin():
+        session.add(
+            Customer(
+                kind=CustomerKind.B2B,
+                name="Fortnox Namn AB",
+                org_number=company.org_number,
+                owner_system=SourceSystem.FORTNOX,
+            )
+        )
+
+    sync_customers(session_factory, client, b2b_owner="fortnox")
+
+    row = stored(session_factory, company.remote_id)
+    assert row is not None
+    assert row.name == "Fortnox Namn AB"
+    with session_factory() as session:
+        same_org = session.scalar(
+            select(func.count()).where(Customer.org_number == company.org_number)
+        )
+    assert same_org == 1
+
+
+def test_out_of_order_older_version_never_overwrites(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    index = b2b_indices(sharespine_sandbox)[0]
+    newer = edit_customer(sharespine_sandbox, index, company_name="Nyare AB")
+    sync_customers(session_factory, client)
+    state = state_of(sharespine_sandbox)
+    position = state.customers.index(newer)
+    state.customers[position] = dataclasses.replace(
+        newer, company_name="Äldre AB", modified=newer.modified.replace(year=2020)
+    )
+
+    counts = sync_customers(session_factory, client, full=True)
+
+    assert counts.written == 0
+    row = stored(session_factory, newer.remote_id)
+    assert row is not None
+    assert row.name == "Nyare AB"
