@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "westgear_desk.cli.quarantine",
     "westgear_desk.cli.credentials_command",
     "westgear_desk.cli.webhooks_command",
+    "westgear_desk.cli.demo",
 )
 
 
