@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +129,23 @@ def test_resolver_prefers_kind_then_integration_then_default() -> None:
 
 def test_resolver_without_settings_uses_the_default_schedule() -> None:
     assert PolicyResolver().for_kind("smtp.send") == RetryPolicy()
+
+
+def test_resolver_from_the_real_settings_file(tmp_path: Path) -> None:
+    from westgear_desk.settings import load_settings
+
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[retry]\n"
+        "schedule_s = [0, 10, 60]\n"
+        "jitter = 0.2\n"
+        "[retry.overrides]\n"
+        "fortnox = [0, 30]\n"
+        '"klarna.capture" = { jitter = 0.0 }\n',
+        encoding="utf-8",
+    )
+    resolver = PolicyResolver.from_settings(load_settings(path).retry)
+    assert resolver.for_kind("smtp.send") == RetryPolicy((0, 10, 60), 0.2)
+    assert resolver.for_kind("fortnox.invoice") == RetryPolicy((0, 30), 0.2)
+    assert resolver.for_kind("klarna.capture") == RetryPolicy((0, 10, 60), 0.0)
+    assert resolver.for_kind("klarna.refund") == RetryPolicy((0, 10, 60), 0.2)
