@@ -2,8 +2,9 @@
 
 What it sets up, in order: a fresh SQLite database in a demo directory (temporary unless one
 is given), migrated; every system sandbox on loopback with a few hundred products (some
-broken, so quarantine has something to show) and an injected fault on Sharespine's order
-listing for the first minute (so one sync run fails and Sync health has something to retry);
+broken, so quarantine has something to show); the first syncs run at once, then one run with
+Sharespine failing and a minute of a failing Sharespine event log (so Sync health has a failed
+run and dead jobs to retry);
 the sandbox credentials in an in-memory keyring (never the OS keyring); settings pointing at
 the sandboxes with short schedules; the engine (`Desk`) with every engine module this build
 has; a feed of new orders and stock changes; and the main window signed in as an admin.
@@ -18,6 +19,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -40,9 +42,11 @@ _log = logging.getLogger(__name__)
 DEMO_USER: Final = "demo-admin"
 #: Engine modules the demo adds to `flows.ENGINE_MODULES` when this build has them.
 DEMO_ENGINE_MODULES: Final = ("westgear_desk.sync.sharespine",)
-#: How long the injected fault on Sharespine's order listing lasts.
-FAULT_WINDOW_S: Final = 45.0
-FAULTED_PATHS: Final = ["/api/order"]
+#: How long the injected fault on Sharespine's event log lasts (jobs posting there die).
+FAULT_WINDOW_S: Final = 60.0
+#: Flows run once at start, so the first screens are not empty; then one failing run.
+KICKOFF_FLOWS: Final = ("catalog", "customers_orders", "orders", "customers")
+FAILING_FLOW: Final = "stock_price"
 
 
 @dataclass
@@ -71,29 +75,36 @@ class Demo:
     user: CurrentUser | None = None
     _temporary: bool = False
     _fault_timer: threading.Timer | None = None
+    _kickoff_thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Bring up database, sandboxes, credentials, engine and feed (no Qt involved)."""
         try:
-            self._make_directory()
+            self.prepare()
             self._start_sandboxes()
             settings = self._settings()
             self.services = _services(settings)
             self.user = _admin(self.services)
             self.desk = _start_desk(self.services)
             self._start_feed()
+            self._start_kickoff()
         except BaseException:
             self.stop()
             raise
 
-    def _make_directory(self) -> None:
+    def prepare(self) -> Path:
+        """Create the demo directory (a fresh database each time); return it."""
+        if self.directory is not None:
+            return self.directory
         if self.options.directory is None:
             self.directory = Path(tempfile.mkdtemp(prefix="westgear-demo-"))
             self._temporary = True
         else:
             self.directory = self.options.directory
             self.directory.mkdir(parents=True, exist_ok=True)
-            (self.directory / "demo.db").unlink(missing_ok=True)
+            for name in ("demo.db", "demo.db-wal", "demo.db-shm"):
+                (self.directory / name).unlink(missing_ok=True)
+        return self.directory
 
     def _start_sandboxes(self) -> None:
         config = SandboxConfig(
@@ -102,11 +113,36 @@ class Demo:
         self.cluster = SandboxCluster(config)
         self.cluster.start()
         store_demo_credentials(self.cluster.describe())
-        if self.options.fault_window_s > 0:
-            self.cluster.set_faults("sharespine", error_rate=1.0, only_paths=FAULTED_PATHS)
-            self._fault_timer = threading.Timer(self.options.fault_window_s, self._lift_faults)
-            self._fault_timer.daemon = True
-            self._fault_timer.start()
+
+    def _kickoff(self) -> None:
+        """Run the first syncs now, then one run with Sharespine failing (Sync health shows it),
+        then leave the event log failing for the fault window (its jobs go to "needs action")."""
+        assert self.desk is not None
+        assert self.cluster is not None
+        desk, cluster = self.desk, self.cluster
+        names = desk.flows.names()
+        for name in KICKOFF_FLOWS:
+            if name in names and not desk.stopping:
+                desk.runner.run_manual(desk.flows.get(name))
+        if self.options.fault_window_s <= 0 or desk.stopping:
+            return
+        if FAILING_FLOW in names:
+            cluster.set_faults("sharespine", error_rate=1.0, only_paths=["/api/product"])
+            desk.runner.run_manual(desk.flows.get(FAILING_FLOW))
+        cluster.set_faults("sharespine", error_rate=1.0, only_paths=["/api/log/event"])
+        self._fault_timer = threading.Timer(self.options.fault_window_s, self._lift_faults)
+        self._fault_timer.daemon = True
+        self._fault_timer.start()
+
+    def _start_kickoff(self) -> None:
+        def run() -> None:
+            try:
+                self._kickoff()
+            except Exception:  # the demo keeps running on its schedules; the log has why
+                _log.exception("demo: the first sync runs failed")
+
+        self._kickoff_thread = threading.Thread(target=run, name="demo-kickoff", daemon=True)
+        self._kickoff_thread.start()
 
     def _lift_faults(self) -> None:
         if self.cluster is not None:
@@ -137,6 +173,8 @@ class Demo:
             self.feed.stop()
         if self.desk is not None:
             self.desk.stop(timeout=15.0)
+        if self._kickoff_thread is not None:
+            self._kickoff_thread.join(15.0)
         if self.services is not None:
             self.services.engine.dispose()
         if self.cluster is not None:
@@ -168,7 +206,7 @@ def demo_settings(
     """Settings pointing every integration at its sandbox, with demo-paced schedules."""
     url = {name: values["url"] for name, values in described.items()}
     integrations: dict[str, Any] = {
-        "sharespine": {"base_url": url["sharespine"], "timeout_s": 10},
+        "sharespine": {"base_url": f"{url['sharespine']}/api", "timeout_s": 10},
         "fortnox": {"base_url": f"{url['fortnox']}/3", "auth_url": f"{url['fortnox']}/oauth-v1"},
         "klarna": {"base_url": url["klarna"]},
         "postnord": {"base_url": url["postnord"]},
@@ -198,6 +236,8 @@ def demo_settings(
         locale=locale,
         integrations=integrations,
         schedules=schedules,
+        # Short retries, so a job failing in the fault window is "needs action" within a minute.
+        retry={"overrides": {"sharespine": [0.0, 2.0, 4.0]}},
         company={"name": "WestGear AB (demo)"},
     )
 
@@ -228,18 +268,28 @@ def _start_desk(services: AppServices) -> Desk:
     from westgear_desk.sync.desk import Desk
 
     modules = engine_modules_for_demo()
-    desk = Desk.for_settings(services.settings, services.session_factory, modules=modules)
+    try:
+        desk = Desk.for_settings(services.settings, services.session_factory, modules=modules)
+    except ImportError:  # a demo module that is not complete in this build: run without it
+        _log.exception("demo: an engine module failed to load; running without it")
+        modules = [name for name in modules if name not in DEMO_ENGINE_MODULES]
+        desk = Desk.for_settings(services.settings, services.session_factory, modules=modules)
     desk.start()
     services.desk = desk
     _log.info("demo engine modules: %s", ", ".join(modules) or "none")
     return desk
 
 
-def run_demo(options: DemoOptions) -> int:
-    """Start the demo, show the main window, run until closed (or `quit_after_s`)."""
+def run_demo(options: DemoOptions, announce: Callable[[str], None] | None = None) -> int:
+    """Start the demo, show the main window, run until closed (or `quit_after_s`).
+
+    The log goes to the demo directory's ``logs`` folder (failed runs in the demo are on
+    purpose, their tracebacks belong in the log); `announce` gets a line saying where.
+    """
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from westgear_desk.log import configure_logging
     from westgear_desk.ui.i18n import set_language
     from westgear_desk.ui.main_window import MainWindow
 
@@ -248,12 +298,15 @@ def run_demo(options: DemoOptions) -> int:
     app.setApplicationName("WestGear Desk (demo)")
     set_language(options.locale)
     demo = Demo(options)
+    directory = demo.prepare()
+    log_file = configure_logging(directory / "logs", console=False)
+    if announce is not None:
+        announce(f"WestGear Desk demo: data in {directory}, log in {log_file}")
     demo.start()
     try:
         assert demo.services is not None
         assert demo.user is not None
-        assert demo.directory is not None
-        layout = QSettings(str(demo.directory / "layout.ini"), QSettings.Format.IniFormat)
+        layout = QSettings(str(directory / "layout.ini"), QSettings.Format.IniFormat)
         window = MainWindow(demo.services, demo.user, qsettings=layout)
         window.show()
         if options.quit_after_s is not None:

@@ -42,4 +42,4 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         quit_after_s=args.quit_after,
         locale=args.language,
     )
-    return run_demo(options)
+    return run_demo(options, announce=print)
