@@ -21,6 +21,8 @@ from westgear_desk.domain.quarantine import Reason
 #: Currencies the shop sells in; anything else is a data error.
 KNOWN_CURRENCIES: Final = frozenset({"SEK", "EUR", "NOK", "DKK"})
 MAX_VAT_PERCENT: Final = Decimal(100)
+MAX_QUANTITY: Final = Decimal("999999")  # far above any real order; keeps totals storable
+MAX_UNIT_PRICE: Final = Decimal("99999999.99")
 
 MISSING_REMOTE_ID: Final = "order_missing_remote_id"
 MISSING_CURRENCY: Final = "order_missing_currency"
@@ -31,6 +33,8 @@ ROW_BAD_QUANTITY: Final = "order_row_invalid_quantity"
 ROW_NEGATIVE_PRICE: Final = "order_row_negative_price"
 ROW_BAD_VAT: Final = "order_row_invalid_vat_rate"
 MISSING_SHIPPING_ADDRESS: Final = "order_missing_shipping_address"
+ROW_AMOUNT_OUT_OF_RANGE: Final = "order_row_amount_out_of_range"
+NEGATIVE_SHIPPING: Final = "order_negative_shipping_cost"
 ROW_UNKNOWN_SKU: Final = "order_row_unknown_sku"
 BLOCKING_CODES: Final = (
     MISSING_REMOTE_ID,
@@ -41,7 +45,9 @@ BLOCKING_CODES: Final = (
     ROW_BAD_QUANTITY,
     ROW_NEGATIVE_PRICE,
     ROW_BAD_VAT,
+    ROW_AMOUNT_OUT_OF_RANGE,
     MISSING_SHIPPING_ADDRESS,
+    NEGATIVE_SHIPPING,
 )
 NOTICE_CODES: Final = (ROW_UNKNOWN_SKU,)
 
@@ -89,6 +95,9 @@ class OrderLike(Protocol):
 
     @property
     def shipping_address(self) -> AddressLike | None: ...
+
+    @property
+    def shipping_cost_excl_vat(self) -> Decimal | None: ...
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,10 @@ def _row_reasons(index: int, row: RowLike) -> list[Reason]:
         (rate is None or not Decimal(0) <= rate <= MAX_VAT_PERCENT, ROW_BAD_VAT, "vatRatePercent",
          f"Momssatsen {rate} saknas eller är orimlig.",
          f"VAT rate {rate} is missing or impossible."),
+        (row.quantity > MAX_QUANTITY or row.price_per_unit_excl_vat > MAX_UNIT_PRICE,
+         ROW_AMOUNT_OUT_OF_RANGE, "quantity",
+         "Antal eller styckpris är orimligt stort.",
+         "Quantity or unit price is unreasonably large."),
     )  # fmt: skip
     return [Reason(code, f"{where}.{name}", sv, en) for bad, code, name, sv, en in checks if bad]
 
@@ -187,12 +200,28 @@ def rule_shipping_address(order: OrderLike) -> list[Reason]:
     ]
 
 
+def rule_shipping_cost(order: OrderLike) -> list[Reason]:
+    """The shipping cost, when given, is not negative."""
+    cost = order.shipping_cost_excl_vat
+    if cost is None or cost >= 0:
+        return []
+    return [
+        Reason(
+            NEGATIVE_SHIPPING,
+            "shippingCostExclVat",
+            "Fraktkostnaden är negativ.",
+            "The shipping cost is negative.",
+        )
+    ]
+
+
 BLOCKING_RULES: Final[tuple[Callable[[OrderLike], list[Reason]], ...]] = (
     rule_remote_id,
     rule_currency,
     rule_has_rows,
     rule_rows_valid,
     rule_shipping_address,
+    rule_shipping_cost,
 )
 
 

@@ -32,6 +32,7 @@ class Order:
     currency: str | None = "SEK"
     rows: list[Row] = field(default_factory=lambda: [Row()])
     shipping_address: Address | None = Address()
+    shipping_cost_excl_vat: Decimal | None = Decimal("39.20")
 
 
 KNOWN = {"LJ-100-M", "LJ-100-L"}
@@ -56,6 +57,12 @@ def test_missing_id_currency_rows_and_address_block() -> None:
     assert blocking(Order(shipping_address=Address(postal_code=""))) == [
         rules.MISSING_SHIPPING_ADDRESS
     ]
+
+
+def test_negative_shipping_and_absurd_amounts_block() -> None:
+    assert blocking(Order(shipping_cost_excl_vat=Decimal("-1"))) == [rules.NEGATIVE_SHIPPING]
+    huge = Row(quantity=Decimal(10) ** 7)
+    assert blocking(Order(rows=[huge])) == [rules.ROW_AMOUNT_OUT_OF_RANGE]
 
 
 def test_currency_is_case_insensitive() -> None:

@@ -1,0 +1,300 @@
+"""Order sync from the Sharespine sandbox over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from tests.helpers.sandboxes import RunningSandbox
+from westgear_desk.db.enums import OrderStatus, QuarantineStatus, RecordType, SourceSystem
+from westgear_desk.db.models import (
+    Order,
+    OrderLine,
+    Product,
+    QuarantineEntry,
+    SyncCursor,
+    Variant,
+)
+from westgear_desk.domain import order_rules
+from westgear_desk.integrations.sharespine.client import SharespineClient, SharespineCredentials
+from westgear_desk.sandbox.seed import SeedOrder
+from westgear_desk.sandbox.sharespine.state import SharespineState
+from westgear_desk.sync.sharespine.customers import CURSOR_OVERLAP
+from westgear_desk.sync.sharespine.orders import sync_orders
+
+
+@pytest.fixture
+def client(sharespine_sandbox: RunningSandbox) -> Iterator[SharespineClient]:
+    c = sharespine_sandbox.credentials
+    creds = SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
+    with SharespineClient(sharespine_sandbox.url, creds) as made:
+        yield made
+
+
+def state_of(sandbox: RunningSandbox) -> SharespineState:
+    state = sandbox.system.app.state.sharespine
+    assert isinstance(state, SharespineState)
+    return state
+
+
+def all_skus(sandbox: RunningSandbox) -> set[str]:
+    return {line.sku for order, _ in state_of(sandbox).orders for line in order.lines}
+
+
+def seed_catalog(factory: sessionmaker[Session], skus: set[str]) -> None:
+    """Variants for `skus`, as the catalog sync would have stored them."""
+    with factory() as session, session.begin():
+        product = Product(source_system=SourceSystem.SHARESPINE, external_id="p-1", name="Test")
+        product.variants = [
+            Variant(source_system=SourceSystem.SHARESPINE, external_id=f"v-{sku}", sku=sku)
+            for sku in sorted(skus)
+        ]
+        session.add(product)
+
+
+def edit_order(sandbox: RunningSandbox, index: int, **changes: object) -> SeedOrder:
+    """Change an order in the sandbox as the shop would (stamped now)."""
+    state = state_of(sandbox)
+    order, _ = state.orders[index]
+    changed = dataclasses.replace(order, **changes)  # type: ignore[arg-type]
+    state.orders[index] = (changed, state.clock.tick())
+    return changed
+
+
+def load(factory: sessionmaker[Session], remote_id: str) -> Order | None:
+    with factory() as session:
+        return session.scalars(
+            select(Order).options(selectinload(Order.lines)).where(Order.remote_id == remote_id)
+        ).one_or_none()
+
+
+def count(factory: sessionmaker[Session], model: type) -> int:
+    with factory() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def entries(factory: sessionmaker[Session]) -> list[QuarantineEntry]:
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(QuarantineEntry).where(QuarantineEntry.record_type == RecordType.ORDER)
+            )
+        )
+
+
+def test_orders_arrive_with_lines_addresses_payment_and_channel(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    orders = state_of(sharespine_sandbox).orders
+
+    counts = sync_orders(session_factory, client)
+
+    assert counts.fetched == len(orders)
+    assert counts.created == len(orders)
+    assert counts.quarantined == 0
+    assert count(session_factory, OrderLine) == sum(len(o.lines) for o, _ in orders)
+    seeded, _ = orders[0]
+    order = load(session_factory, seeded.remote_id)
+    assert order is not None
+    assert order.local_id == seeded.local_id
+    assert order.order_number == seeded.remote_order_no
+    assert order.channel == seeded.channel
+    assert order.payment_method == seeded.payment_method
+    assert order.currency == "SEK"
+    assert order.source_status == seeded.order_status
+    assert order.shipping_address is not None
+    assert order.shipping_address["city"] == seeded.shipping_address.city
+    assert order.correlation_id
+    assert [line.sku for line in order.lines] == [line.sku for line in seeded.lines]
+    assert all(line.variant_id is not None for line in order.lines)
+    first = seeded.lines[0]
+    assert order.lines[0].unit_price_excl_vat == first.price_per_unit_excl_vat
+    assert order.lines[0].vat_rate == first.vat_rate / 100
+    goods = sum(line.price_per_unit_excl_vat * line.quantity for line in seeded.lines)
+    assert order.total_excl_vat == goods + seeded.shipping_excl_vat
+    assert order.total_incl_vat == order.total_excl_vat + order.total_vat
+    assert entries(session_factory) == []
+
+
+def test_new_orders_in_the_sandbox_arrive_incrementally(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    sync_orders(session_factory, client)
+    before = count(session_factory, Order)
+    added = sharespine_sandbox.admin("POST", "/_sandbox/sharespine/orders", json={"count": 3})
+    assert added.status_code == 200
+    new_ids = {o["remoteId"] for o in added.json()}
+
+    counts = sync_orders(session_factory, client)
+
+    assert counts.fetched == 3
+    assert counts.created == 3
+    assert count(session_factory, Order) == before + 3
+    for remote_id in new_ids:
+        order = load(session_factory, remote_id)
+        assert order is not None
+        assert order.lines
+
+
+def test_changed_order_replaces_its_lines_and_keeps_its_correlation_id(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    sync_orders(session_factory, client)
+    seeded, _ = state_of(sharespine_sandbox).orders[2]
+    before = load(session_factory, seeded.remote_id)
+    assert before is not None
+    new_lines = (dataclasses.replace(seeded.lines[0], quantity=7),)
+    edit_order(sharespine_sandbox, 2, lines=new_lines, order_status="cancelled")
+
+    counts = sync_orders(session_factory, client)
+
+    assert counts.fetched == 1
+    assert counts.updated == 1
+    after = load(session_factory, seeded.remote_id)
+    assert after is not None
+    assert after.id == before.id
+    assert after.correlation_id == before.correlation_id
+    assert [(line.sku, line.quantity) for line in after.lines] == [(new_lines[0].sku, 7)]
+    assert after.status == OrderStatus.CANCELLED
+    assert count(session_factory, OrderLine) == sum(
+        len(o.lines) for o, _ in state_of(sharespine_sandbox).orders
+    )
+
+
+def test_rerun_is_idempotent_and_cursor_never_passes_the_start(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    started = datetime.now(UTC)
+    first = sync_orders(session_factory, client, page_size=9)
+    lines = count(session_factory, OrderLine)
+
+    again = sync_orders(session_factory, client, full=True, page_size=9)
+
+    assert again.fetched == first.fetched
+    assert again.written == 0
+    assert again.unchanged == first.fetched
+    assert count(session_factory, OrderLine) == lines
+    with session_factory() as session:
+        cursor = session.scalars(select(SyncCursor).where(SyncCursor.resource == "orders")).one()
+    assert datetime.fromisoformat(cursor.value) <= datetime.now(UTC) - CURSOR_OVERLAP
+    assert datetime.fromisoformat(cursor.value) >= started - CURSOR_OVERLAP - timedelta(seconds=5)
+
+
+def test_older_version_never_overwrites_a_newer_one(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    newer = edit_order(sharespine_sandbox, 1, payment_method="swish")
+    sync_orders(session_factory, client)
+    state = state_of(sharespine_sandbox)
+    _, stamp = state.orders[1]
+    state.orders[1] = (dataclasses.replace(newer, payment_method="card"), stamp - timedelta(days=1))
+
+    counts = sync_orders(session_factory, client, full=True)
+
+    assert counts.written == 0
+    order = load(session_factory, newer.remote_id)
+    assert order is not None
+    assert order.payment_method == "swish"
+
+
+def test_unknown_sku_keeps_the_line_and_records_a_notice(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seeded, _ = state_of(sharespine_sandbox).orders[0]
+    missing = seeded.lines[0].sku
+    seed_catalog(session_factory, all_skus(sharespine_sandbox) - {missing})
+    affected = {o.remote_id for o, _ in state_of(sharespine_sandbox).orders
+                if any(line.sku == missing for line in o.lines)}  # fmt: skip
+
+    counts = sync_orders(session_factory, client)
+
+    assert counts.created == len(state_of(sharespine_sandbox).orders)
+    order = load(session_factory, seeded.remote_id)
+    assert order is not None
+    line = next(line for line in order.lines if line.sku == missing)
+    assert line.variant_id is None
+    found = entries(session_factory)
+    assert {e.external_id for e in found} == affected
+    assert all(r["code"] == order_rules.ROW_UNKNOWN_SKU for e in found for r in e.reasons)
+
+    with session_factory() as session, session.begin():  # the catalog learns the SKU
+        product = session.scalars(select(Product)).one()
+        product.variants.append(
+            Variant(source_system=SourceSystem.SHARESPINE, external_id="v-late", sku=missing)
+        )
+    for index, (o, _) in enumerate(state_of(sharespine_sandbox).orders):
+        if o.remote_id in affected:
+            edit_order(sharespine_sandbox, index, payment_method="invoice")
+    again = sync_orders(session_factory, client)
+    assert again.released == len(affected)
+    assert all(e.status == QuarantineStatus.RELEASED for e in entries(session_factory))
+
+
+def test_broken_order_is_quarantined_and_not_stored(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    bad = edit_order(sharespine_sandbox, 3, lines=(), currency="XYZ")
+
+    counts = sync_orders(session_factory, client)
+
+    assert counts.quarantined == 1
+    assert load(session_factory, bad.remote_id) is None
+    [entry] = entries(session_factory)
+    assert entry.external_id == bad.remote_id
+    codes = sorted(r["code"] for r in entry.reasons)
+    assert codes == sorted([order_rules.NO_ROWS, order_rules.UNKNOWN_CURRENCY])
+    assert entry.raw_payload["customer"]["email"] == "[personal]"
+
+
+def test_warehouse_status_is_not_undone_but_a_cancellation_comes_through(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    sync_orders(session_factory, client)
+    seeded, _ = state_of(sharespine_sandbox).orders[4]
+    with session_factory() as session, session.begin():
+        order = session.scalars(select(Order).where(Order.remote_id == seeded.remote_id)).one()
+        order.status = OrderStatus.PICKING
+        order.lines[0].quantity_shipped = Decimal(1)
+
+    edit_order(sharespine_sandbox, 4, order_status="processing", payment_method="swish")
+    sync_orders(session_factory, client)
+    picked = load(session_factory, seeded.remote_id)
+    assert picked is not None
+    assert picked.status == OrderStatus.PICKING
+    assert picked.payment_method == "swish"
+    assert picked.lines[0].quantity_shipped == 1  # carried over when lines were replaced
+
+    edit_order(sharespine_sandbox, 4, order_status="cancelled")
+    sync_orders(session_factory, client)
+    cancelled = load(session_factory, seeded.remote_id)
+    assert cancelled is not None
+    assert cancelled.status == OrderStatus.CANCELLED
