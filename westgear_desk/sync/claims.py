@@ -7,14 +7,17 @@ this process's clock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import random
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -167,6 +170,150 @@ class Heartbeat:
                 self._beat()
             except Exception:
                 log.warning("lease heartbeat failed; trying again next tick", exc_info=True)
+
+
+class Claimed(Protocol):
+    """Anything a worker claims: it has the id its lease is kept by."""
+
+    @property
+    def id(self) -> int: ...
+
+
+ClaimedT = TypeVar("ClaimedT", bound=Claimed)
+FINISH_BACKOFF_S = (0.1, 0.3, 1.0, 2.0, 4.0)
+
+
+class LeaseWorker(Generic[ClaimedT]):
+    """The loop the job worker and the inbox processor share.
+
+    Claim a small batch, keep the leases of everything claimed and unfinished alive with a
+    heartbeat thread, run the items one by one, and on a stop request hand back what was
+    claimed but not started. Subclasses supply the SQL: `_claim_batch`, `_run_item` (which
+    calls `_finished`), `_release`, `_extend` and `_reclaim`.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        desk_id: str,
+        lease_s: float,
+        heartbeat_s: float | None,
+        batch_size: int,
+        rng: random.Random | None,
+    ) -> None:
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
+        self._factory = session_factory
+        self._lease_s = lease_s
+        self._heartbeat_s = heartbeat_s if heartbeat_s is not None else lease_s / 3
+        self._batch = max(1, batch_size)
+        self._rng = rng or random.Random()
+        self.desk_id = desk_id
+        self.worker_id = worker_token(desk_id)
+        self._held: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def request_stop(self) -> None:
+        """Finish the item in hand, claim no more, hand back claimed items not yet started."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _drain(self, max_items: int) -> int:
+        """Claim and run up to `max_items`; a database outage ends the round quietly."""
+        done = 0
+        with contextlib.ExitStack() as stack:
+            stack.callback(self._round_over)
+            while done < max_items and not self._stop.is_set():
+                batch = self._claim_guarded(min(self._batch, max_items - done))
+                if not batch:
+                    break
+                if done == 0:
+                    stack.enter_context(self._heartbeat())
+                for index, item in enumerate(batch):
+                    if self._stop.is_set():
+                        self._release(batch[index:])
+                        self._finished(*(rest.id for rest in batch[index:]))
+                        return done
+                    self._run_item(item)
+                    done += 1
+        return done
+
+    def _claim_guarded(self, limit: int) -> list[ClaimedT]:
+        try:
+            items = self._claim_batch(limit)
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning(
+                "%s: claiming failed, database unavailable; next tick tries again", self.worker_id
+            )
+            return []
+        with self._held_lock:
+            self._held.update(item.id for item in items)
+        return items
+
+    def _finished(self, *ids: int) -> None:
+        with self._held_lock:
+            self._held.difference_update(ids)
+
+    def _heartbeat(self) -> Heartbeat:
+        def beat() -> None:
+            with self._held_lock:
+                held = sorted(self._held)
+            if held:
+                self._extend(held)
+
+        return Heartbeat(self._heartbeat_s, beat, name=f"lease-{self.worker_id}")
+
+    def _through_outages(self, write: Callable[[], None], what: str) -> None:
+        """Run `write`, retried through a short database outage; then give up to the lease."""
+        for pause in (*FINISH_BACKOFF_S, None):
+            try:
+                write()
+                return
+            except DBAPIError as exc:
+                if not is_database_outage(exc) or pause is None:
+                    log.exception(
+                        "%s: could not record the outcome; the lease will expire and it runs again",
+                        what,
+                    )
+                    return
+                time.sleep(pause)
+
+    def _reclaim_guarded(self, limit: int) -> int:
+        try:
+            with self._factory() as session, session.begin():
+                return self._reclaim(session, limit)
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning(
+                "%s: reclaiming expired leases failed: database unavailable", self.worker_id
+            )
+            return 0
+
+    def _round_over(self) -> None:
+        """Called at the end of every round (release per-round resources)."""
+
+    def _claim_batch(self, limit: int) -> list[ClaimedT]:
+        raise NotImplementedError
+
+    def _run_item(self, item: ClaimedT) -> None:
+        raise NotImplementedError
+
+    def _release(self, items: Sequence[ClaimedT]) -> None:
+        raise NotImplementedError
+
+    def _extend(self, ids: Sequence[int]) -> int:
+        raise NotImplementedError
+
+    def _reclaim(self, session: Session, limit: int) -> int:
+        raise NotImplementedError
 
 
 def audit(

@@ -9,12 +9,9 @@ so a desk running an older version leaves new event types to the desks that know
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,24 +28,22 @@ from westgear_desk.log import correlation_scope
 from westgear_desk.sync.claims import (
     Clock,
     Failure,
-    Heartbeat,
+    LeaseWorker,
     audit,
     is_database_outage,
     rowcount,
     utcnow,
-    worker_token,
 )
 from westgear_desk.sync.retry import PolicyResolver
 
 EVENTS = cast(Table, InboxEvent.__table__)
 ATTEMPTS = cast(Table, InboxAttempt.__table__)
 DUE_STATUSES = (InboxStatus.RECEIVED, InboxStatus.FAILED)
-FINISH_BACKOFF_S = (0.1, 0.3, 1.0, 2.0, 4.0)
 LEASE_LOST = "LeaseExpired"
 log = logging.getLogger(__name__)
 
 
-class EventIgnored(Exception):  # noqa: N818 - it is an outcome, not an error
+class EventIgnored(Exception):
     """Raised by a processor to mark an event as deliberately ignored (stale, irrelevant)."""
 
 
@@ -156,7 +151,7 @@ def _claimed(row: Any) -> ClaimedEvent:
     )
 
 
-class InboxProcessor:
+class InboxProcessor(LeaseWorker[ClaimedEvent]):
     """Applies due inbox events with the processors in `registry`; safe on many desks at once."""
 
     def __init__(
@@ -171,48 +166,24 @@ class InboxProcessor:
         batch_size: int = 10,
         rng: random.Random | None = None,
     ) -> None:
-        if lease_s <= 0:
-            raise ValueError("lease_s must be positive")
-        self._factory = session_factory
+        super().__init__(
+            session_factory,
+            desk_id=desk_id,
+            lease_s=lease_s,
+            heartbeat_s=heartbeat_s,
+            batch_size=batch_size,
+            rng=rng,
+        )
         self._registry = registry
         self._policies = policies
-        self._lease_s = lease_s
-        self._heartbeat_s = heartbeat_s if heartbeat_s is not None else lease_s / 3
-        self._batch = max(1, batch_size)
-        self._rng = rng or random.Random()
-        self.desk_id = desk_id
-        self.worker_id = worker_token(desk_id)
-        self._held: set[int] = set()
-        self._held_lock = threading.Lock()
-        self._stop = threading.Event()
-
-    def request_stop(self) -> None:
-        """Finish the event in hand, claim no more, hand back claimed events not yet started."""
-        self._stop.set()
 
     def run_once(self, max_events: int = 50) -> int:
         """Claim due events and process them one by one; return how many were processed."""
-        done = 0
-        with contextlib.ExitStack() as stack:
-            while done < max_events and not self._stop.is_set():
-                batch = self._claim_safely(min(self._batch, max_events - done))
-                if not batch:
-                    break
-                if done == 0:
-                    stack.enter_context(self._heartbeat())
-                done += self._process_batch(batch)
-        return done
+        return self._drain(max_events)
 
     def reclaim_expired(self, limit: int = 100) -> int:
         """Put events whose lease expired back to failed-and-due (attempt outcome lease_lost)."""
-        try:
-            with self._factory() as session, session.begin():
-                return self._reclaim(session, limit)
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
-                raise
-            log.warning("reclaiming expired inbox leases failed: database unavailable")
-            return 0
+        return self._reclaim_guarded(limit)
 
     def replay(self, event_id: int, *, actor: str, reason: str | None = None) -> InboxStatus:
         """Process one event again now, whatever its status, recorded as a replay by `actor`.
@@ -228,21 +199,12 @@ class InboxProcessor:
 
     # --- claiming ----------------------------------------------------------------------
 
-    def _claim_safely(self, limit: int) -> list[ClaimedEvent]:
+    def _claim_batch(self, limit: int) -> list[ClaimedEvent]:
         pairs = self._registry.pairs
         if not pairs or limit < 1:
             return []
-        try:
-            with self._factory() as session, session.begin():
-                events = self._claim(session, pairs, limit)
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
-                raise
-            log.warning("claiming inbox events failed: database unavailable")
-            return []
-        with self._held_lock:
-            self._held.update(event.id for event in events)
-        return events
+        with self._factory() as session, session.begin():
+            return self._claim(session, pairs, limit)
 
     def _claim(
         self, session: Session, pairs: Sequence[tuple[str, str]], limit: int
@@ -306,15 +268,8 @@ class InboxProcessor:
 
     # --- processing --------------------------------------------------------------------
 
-    def _process_batch(self, batch: list[ClaimedEvent]) -> int:
-        done = 0
-        for index, event in enumerate(batch):
-            if self._stop.is_set():
-                self._release(batch[index:])
-                break
-            self._process(event)
-            done += 1
-        return done
+    def _run_item(self, event: ClaimedEvent) -> None:
+        self._process(event)
 
     def _process(
         self, event: ClaimedEvent, *, replayed_by: str | None = None, reason: str | None = None
@@ -355,8 +310,7 @@ class InboxProcessor:
                 )
             outcome = self._outcome(event, failure, ignored, started, replayed_by)
             self._finish(event, outcome, reason)
-        with self._held_lock:
-            self._held.discard(event.id)
+        self._finished(event.id)
         return outcome.status
 
     def _outcome(
@@ -387,20 +341,11 @@ class InboxProcessor:
         return make(InboxStatus.FAILED, InboxAttemptOutcome.RETRY, delay)
 
     def _finish(self, event: ClaimedEvent, outcome: _Outcome, reason: str | None) -> None:
-        for pause in (*FINISH_BACKOFF_S, None):
-            try:
-                with self._factory() as session, session.begin():
-                    self._write_outcome(session, event, outcome, reason)
-                return
-            except DBAPIError as exc:
-                if not is_database_outage(exc) or pause is None:
-                    log.exception(
-                        "inbox event %s: could not record its outcome; it is "
-                        "processed again after its lease expires",
-                        event.id,
-                    )
-                    return
-                time.sleep(pause)
+        def write() -> None:
+            with self._factory() as session, session.begin():
+                self._write_outcome(session, event, outcome, reason)
+
+        self._through_outages(write, f"inbox event {event.id}")
 
     def _write_outcome(
         self, session: Session, event: ClaimedEvent, outcome: _Outcome, reason: str | None
@@ -462,15 +407,6 @@ class InboxProcessor:
 
     # --- leases ------------------------------------------------------------------------
 
-    def _heartbeat(self) -> Heartbeat:
-        def beat() -> None:
-            with self._held_lock:
-                held = sorted(self._held)
-            if held:
-                self._extend(held)
-
-        return Heartbeat(self._heartbeat_s, beat, name=f"inbox-lease-{self.worker_id}")
-
     def _extend(self, ids: Sequence[int]) -> int:
         with self._factory() as session, session.begin():
             clock = Clock.of(session)
@@ -503,8 +439,6 @@ class InboxProcessor:
             if not is_database_outage(exc):
                 raise
             log.warning("could not hand back %d inbox events; their leases will expire", len(ids))
-        with self._held_lock:
-            self._held.difference_update(ids)
 
     def _reclaim(self, session: Session, limit: int) -> int:
         clock = Clock.of(session)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -43,14 +42,13 @@ from westgear_desk.sync.claims import (
     PG_FINISH_JOB,
     Clock,
     Failure,
-    Heartbeat,
+    LeaseWorker,
     autocommit,
     engine_of,
     is_database_outage,
     rowcount,
     utcnow,
 )
-from westgear_desk.sync.claims import worker_token as make_worker_token
 from westgear_desk.sync.jobs import JOBS, JobContext, JobRegistry
 from westgear_desk.sync.retry import PolicyResolver
 
@@ -58,7 +56,6 @@ ATTEMPTS = cast(Table, JobAttempt.__table__)
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 10
-FINISH_BACKOFF_S = (0.1, 0.3, 1.0, 2.0, 4.0)
 LEASE_LOST = "LeaseExpired"
 
 
@@ -106,7 +103,7 @@ def _claimed_jobs(rows: Sequence[Any]) -> list[ClaimedJob]:
     return sorted(jobs, key=lambda job: job.id)
 
 
-class JobWorker:
+class JobWorker(LeaseWorker[ClaimedJob]):
     """Runs due jobs of the kinds in `registry`; many workers on many desks may run at once."""
 
     def __init__(
@@ -121,80 +118,40 @@ class JobWorker:
         batch_size: int = DEFAULT_BATCH,
         rng: random.Random | None = None,
     ) -> None:
-        if lease_s <= 0:
-            raise ValueError("lease_s must be positive")
-        self._factory = session_factory
+        super().__init__(
+            session_factory,
+            desk_id=desk_id,
+            lease_s=lease_s,
+            heartbeat_s=heartbeat_s,
+            batch_size=batch_size,
+            rng=rng,
+        )
         self._engine = engine_of(session_factory)
         self._postgres = self._engine.dialect.name == "postgresql"
         self._connection: Connection | None = None
         self._registry = registry
         self._policies = policies
-        self._lease_s = lease_s
-        self._heartbeat_s = heartbeat_s if heartbeat_s is not None else lease_s / 3
-        self._batch = max(1, batch_size)
-        self._rng = rng or random.Random()
-        self.desk_id = desk_id
-        self.worker_id = make_worker_token(desk_id)
-        self._held: set[int] = set()
-        self._held_lock = threading.Lock()
-        self._stop = threading.Event()
-
-    # --- public ------------------------------------------------------------------------
-
-    def request_stop(self) -> None:
-        """Finish the job in hand, claim no more, and hand back claimed jobs not yet started."""
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     def run_once(self, max_jobs: int = 50) -> int:
         """Claim due jobs and run them one by one; return how many ran.
 
         A database outage while claiming ends the round quietly (the next tick retries).
         """
-        ran = 0
-        with contextlib.ExitStack() as stack:
-            stack.callback(self._drop_connection)
-            while ran < max_jobs and not self._stop.is_set():
-                batch = self._claim_safely(min(self._batch, max_jobs - ran))
-                if not batch:
-                    break
-                if ran == 0:
-                    stack.enter_context(self._heartbeat())
-                ran += self._run_batch(batch)
-        return ran
+        return self._drain(max_jobs)
 
     def reclaim_expired(self, limit: int = 100) -> int:
         """Put jobs whose lease expired back to pending (an attempt with outcome lease_lost)."""
-        try:
-            with self._factory() as session, session.begin():
-                return self._reclaim(session, limit)
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
-                raise
-            log.warning("reclaiming expired job leases failed: database unavailable")
-            return 0
+        return self._reclaim_guarded(limit)
 
     # --- claiming ----------------------------------------------------------------------
 
-    def _claim_safely(self, limit: int) -> list[ClaimedJob]:
+    def _claim_batch(self, limit: int) -> list[ClaimedJob]:
         kinds = self._registry.kinds
         if not kinds or limit < 1:
             return []
-        try:
-            with self._atomic() as connection:
-                claim = self._claim_pg if self._postgres else self._claim
-                jobs = claim(connection, kinds, limit)
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
-                raise
-            log.warning("claiming jobs failed: database unavailable; next tick tries again")
-            return []
-        with self._held_lock:
-            self._held.update(job.id for job in jobs)
-        return jobs
+        with self._atomic() as connection:
+            claim = self._claim_pg if self._postgres else self._claim
+            return claim(connection, kinds, limit)
 
     @contextlib.contextmanager
     def _atomic(self) -> Iterator[Connection]:
@@ -215,6 +172,9 @@ class JobWorker:
         except BaseException:
             self._drop_connection()
             raise
+
+    def _round_over(self) -> None:
+        self._drop_connection()
 
     def _drop_connection(self) -> None:
         if self._connection is not None:
@@ -268,17 +228,7 @@ class JobWorker:
 
     # --- running -----------------------------------------------------------------------
 
-    def _run_batch(self, batch: list[ClaimedJob]) -> int:
-        ran = 0
-        for index, job in enumerate(batch):
-            if self._stop.is_set():
-                self._release(batch[index:])
-                break
-            self._run(job)
-            ran += 1
-        return ran
-
-    def _run(self, job: ClaimedJob) -> None:
+    def _run_item(self, job: ClaimedJob) -> None:
         handler = self._registry.handler_for(job.kind)
         context = JobContext(
             job_id=job.id,
@@ -309,8 +259,7 @@ class JobWorker:
                 )
             latency_ms = round((time.perf_counter() - clock_start) * 1000)
             self._finish(job, self._outcome(job, failure, started, latency_ms))
-        with self._held_lock:
-            self._held.discard(job.id)
+        self._finished(job.id)
 
     def _outcome(
         self, job: ClaimedJob, failure: Failure | None, started: datetime, latency_ms: int
@@ -335,26 +284,17 @@ class JobWorker:
 
     def _finish(self, job: ClaimedJob, outcome: _Outcome) -> None:
         """Record the outcome; retried through short database outages, then left to the lease."""
-        for pause in (*FINISH_BACKOFF_S, None):
-            try:
-                with self._atomic() as connection:
-                    recorded = self._write_outcome(connection, job, outcome)
-                if not recorded:
+
+        def write() -> None:
+            with self._atomic() as connection:
+                if not self._write_outcome(connection, job, outcome):
                     log.warning(
                         "job %s: lease lost before attempt %s finished; outcome not recorded",
                         job.id,
                         job.attempt_no,
                     )
-                return
-            except DBAPIError as exc:
-                if not is_database_outage(exc) or pause is None:
-                    log.exception(
-                        "job %s: could not record its outcome; it runs again after "
-                        "its lease expires",
-                        job.id,
-                    )
-                    return
-                time.sleep(pause)
+
+        self._through_outages(write, f"job {job.id}")
 
     def _write_outcome(self, connection: Connection, job: ClaimedJob, outcome: _Outcome) -> bool:
         """The guarded UPDATE and the attempt row; one statement on PostgreSQL."""
@@ -441,15 +381,6 @@ class JobWorker:
 
     # --- leases ------------------------------------------------------------------------
 
-    def _heartbeat(self) -> Heartbeat:
-        def beat() -> None:
-            with self._held_lock:
-                held = sorted(self._held)
-            if held:
-                self._extend(held)
-
-        return Heartbeat(self._heartbeat_s, beat, name=f"job-lease-{self.worker_id}")
-
     def _extend(self, ids: Sequence[int]) -> int:
         with self._factory() as session, session.begin():
             clock = Clock.of(session)
@@ -482,8 +413,6 @@ class JobWorker:
             if not is_database_outage(exc):
                 raise
             log.warning("could not hand back %d jobs; their leases will expire", len(ids))
-        with self._held_lock:
-            self._held.difference_update(ids)
 
     def _reclaim(self, session: Session, limit: int) -> int:
         clock = Clock.of(session)

@@ -70,7 +70,7 @@ def enqueue_many(url: str, kind: str, count: int) -> None:
 
 
 def finish(proc: subprocess.Popen[str], timeout: float = 240) -> None:
-    out, err = proc.communicate(timeout=timeout)
+    _, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"worker exited {proc.returncode}: {err[-3000:]}"
 
 
@@ -79,12 +79,12 @@ def test_three_worker_processes_drain_5000_jobs_each_effect_exactly_once(
 ) -> None:
     enqueue_many(migrated_pg_url, engine_procs.EFFECT_KIND, 5000)
     go = tmp_path / "go"
-    for n in range(3):
-        procs.append(
-            engine_procs.start(
-                "drain", migrated_pg_url, "--desk", f"desk{n}", "--go", str(go), "--timeout", "200"
-            )
+    procs.extend(
+        engine_procs.start(
+            "drain", migrated_pg_url, "--desk", f"desk{n}", "--go", str(go), "--timeout", "200"
         )
+        for n in range(3)
+    )
     go.touch()
     for proc in procs:
         finish(proc)
@@ -165,22 +165,11 @@ def test_workers_reconnect_after_their_connections_are_dropped(
     total = 3000
     enqueue_many(migrated_pg_url, engine_procs.EFFECT_KIND, total)
     go = tmp_path / "go"
-    for n in range(2):
-        procs.append(
-            engine_procs.start(
-                "drain",
-                migrated_pg_url,
-                "--desk",
-                f"desk{n}",
-                "--go",
-                str(go),
-                "--idempotent",
-                "--lease",
-                "3",
-                "--timeout",
-                "200",
-            )
-        )
+    options = ("--go", str(go), "--idempotent", "--lease", "3", "--timeout", "200")
+    procs.extend(
+        engine_procs.start("drain", migrated_pg_url, "--desk", f"desk{n}", *options)
+        for n in range(2)
+    )
     go.touch()
     killed = 0
     for threshold in (300, 900, 1500, 2100):
