@@ -5,8 +5,9 @@ tested without a server. Signatures are compared in constant time (`hmac.compare
 
 - Sharespine: hex HMAC-SHA256 of the raw body in `X-Sharespine-Signature`, keyed with the
   `sharespine.webhook_secret` credential (the sandbox's own invention: the real push API is
-  unknown). Dedupe key `eventId`; event type = the notification's `recordType`
-  ("product", "customer", "order").
+  unknown). Dedupe key `eventId`; event type from the notification (`event_type_for`):
+  `stock_changed` / `price_changed` for a product whose stock or prices alone changed (the
+  catalog's processors), else `<recordType>_changed` (e.g. `order_changed`).
 - Klarna: HMAC-SHA256 of the raw body in `Klarna-Signature` (hex [U]) with the signing key
   `klarna.signing_key`. Dedupe key `metadata.event_id`; event type `metadata.event_type`.
   Klarna documents "on mismatch answer 400", so a forged Klarna delivery is answered 400
@@ -45,6 +46,8 @@ SECRET_CREDENTIALS: Final[Mapping[str, str]] = {
 MALFORMED_EVENT: Final = "malformed"
 #: Event type stored for a delivery whose signature did not verify (never processed).
 UNVERIFIED_EVENT: Final = "unverified"
+STOCK_ONLY: Final = frozenset({"stock"})
+PRICE_ONLY: Final = frozenset({"price"})
 
 
 class MalformedPayloadError(ValueError):
@@ -86,6 +89,14 @@ def _field_errors(exc: pydantic.ValidationError) -> str:
     return ", ".join(".".join(str(p) for p in e["loc"]) or "(body)" for e in exc.errors())
 
 
+def sharespine_event_type(notification: ChangeNotification) -> str:
+    """The inbox event type of a change notification (what the processors register for)."""
+    changes = frozenset(change.strip().lower() for change in notification.changes)
+    if notification.record_type == "product" and changes in (STOCK_ONLY, PRICE_ONLY):
+        return f"{next(iter(changes))}_changed"
+    return f"{notification.record_type}_changed"
+
+
 def parse_sharespine(body: bytes) -> Parsed:
     """Event type and dedupe key of a Sharespine change notification.
 
@@ -96,7 +107,7 @@ def parse_sharespine(body: bytes) -> Parsed:
         notification = ChangeNotification.model_validate(data)
     except pydantic.ValidationError as exc:
         raise MalformedPayloadError(f"not a change notification: {_field_errors(exc)}") from exc
-    return Parsed(notification.record_type, notification.event_id)
+    return Parsed(sharespine_event_type(notification), notification.event_id)
 
 
 def parse_klarna(body: bytes) -> Parsed:

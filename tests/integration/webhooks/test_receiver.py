@@ -38,7 +38,7 @@ def test_valid_notification_is_one_inbox_event(receiver: RunningReceiver) -> Non
     assert response.headers["X-Correlation-Id"] == "cid-abc-123"
     [event] = events(receiver.factory)
     assert event.source == "sharespine"
-    assert event.event_type == "product"
+    assert event.event_type == "stock_changed"
     assert event.dedupe_key == json.loads(body)["eventId"]
     assert event.raw_body == body
     assert event.signature_ok is True
@@ -46,6 +46,23 @@ def test_valid_notification_is_one_inbox_event(receiver: RunningReceiver) -> Non
     assert event.correlation_id == "cid-abc-123"
     assert SHARESPINE_SECRET not in json.dumps(event.headers)
     assert event.headers["x-sharespine-signature"] != signed(body)["X-Sharespine-Signature"]
+
+
+@pytest.mark.parametrize(
+    ("record_type", "changes", "expected"),
+    [
+        ("product", ["price"], "price_changed"),
+        ("product", ["stock", "price"], "product_changed"),
+        ("order", [], "order_changed"),
+        ("customer", ["address"], "customer_changed"),
+    ],
+)
+def test_event_type_follows_what_changed(
+    receiver: RunningReceiver, record_type: str, changes: list[str], expected: str
+) -> None:
+    body = notification(record_type, changes=changes)
+    assert receiver.post("sharespine", body, signed(body)).status_code == 200
+    assert [e.event_type for e in events(receiver.factory)] == [expected]
 
 
 def test_each_request_gets_a_correlation_id(receiver: RunningReceiver) -> None:
@@ -87,7 +104,7 @@ def _processor(receiver: RunningReceiver, seen: list[int]) -> InboxProcessor:
     def apply(ctx: InboxContext) -> None:
         seen.append(ctx.event_id)
 
-    registry.register("sharespine", "product", apply)
+    registry.register("sharespine", "stock_changed", apply)
     registry.register("sharespine", "unverified", apply)
     registry.register("sharespine", "malformed", apply)
     return InboxProcessor(
