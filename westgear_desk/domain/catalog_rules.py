@@ -49,6 +49,8 @@ CODE_CAMPAIGN_ABOVE_LIST: Final = "campaign_above_list"
 CODE_INVALID_PERIOD: Final = "invalid_price_period"
 CODE_UNKNOWN_CURRENCY: Final = "unknown_currency"
 CODE_FIELD_TOO_LONG: Final = "field_too_long"
+CODE_DUPLICATE_ENTRY: Final = "duplicate_entry"
+CODE_REJECTED_BY_STORE: Final = "rejected_by_store"
 CODE_SCHEMA_UNKNOWN_FIELD: Final = "schema_unknown_field"
 CODE_SCHEMA_MISSING_FIELD: Final = "schema_missing_field"
 CODE_SCHEMA_TYPE_CHANGED: Final = "schema_type_changed"
@@ -602,6 +604,45 @@ def rule_stock(product: ProductLike) -> list[Reason]:
     return reasons
 
 
+def _repeats(keys: Iterable[object]) -> set[object]:
+    counts = Counter(keys)
+    return {key for key, n in counts.items() if n > 1}
+
+
+def rule_duplicate_entries(product: ProductLike) -> list[Reason]:
+    """Variant ids, one price per list and start date, one stock figure per location."""
+    reasons = [
+        Reason(
+            CODE_DUPLICATE_ENTRY,
+            "variants",
+            f"Variant-id {key!r} förekommer flera gånger.",
+            f"Variant id {key!r} occurs more than once.",
+        )
+        for key in _repeats(v.remote_id for v in product.variants if v.remote_id)
+    ]
+    for i, variant in enumerate(product.variants):
+        reasons.extend(
+            Reason(
+                CODE_DUPLICATE_ENTRY,
+                _vfield(i, "prices"),
+                f"Variant {i + 1} har flera priser i {key[0]} med samma startdatum.",
+                f"Variant {i + 1} has several {key[0]} prices with the same start date.",
+            )
+            for key in _repeats((p.price_list, p.valid_from) for p in variant.prices)
+            if isinstance(key, tuple)
+        )
+        reasons.extend(
+            Reason(
+                CODE_DUPLICATE_ENTRY,
+                _vfield(i, "stockPerLocation"),
+                f"Variant {i + 1} har flera lagersaldon för lagerstället {key!r}.",
+                f"Variant {i + 1} has several stock figures for location {key!r}.",
+            )
+            for key in _repeats(s.location_id for s in variant.stock_per_location)
+        )
+    return reasons
+
+
 # ------------------------------------------------------------------ sizes the store keeps
 
 _PRODUCT_LIMITS: Final = (
@@ -684,6 +725,17 @@ def rule_schema_drift(
     return reasons
 
 
+def rejected_by_store(detail: str) -> Reason:
+    """The database refused the record although every rule passed (e.g. a SKU taken by a
+    product that is no longer listed); `detail` names the constraint or error class."""
+    return Reason(
+        CODE_REJECTED_BY_STORE,
+        "",
+        f"Databasen tog inte emot produkten ({detail}).",
+        f"The database refused the product ({detail}).",
+    )
+
+
 PRODUCT_RULES: Final[tuple[ProductRule, ...]] = (
     rule_missing_ids,
     rule_no_variants,
@@ -694,6 +746,7 @@ PRODUCT_RULES: Final[tuple[ProductRule, ...]] = (
     rule_channel_completeness,
     rule_invalid_gtin,
     rule_duplicate_sku_within,
+    rule_duplicate_entries,
     rule_variant_parent,
     rule_variant_attributes,
     rule_price_amounts,

@@ -263,7 +263,7 @@ class FlowEnvironment:
 #: ``register_inbox(registry: InboxRegistry, env: FlowEnvironment)``. An issue that adds a flow,
 #: a job kind or a webhook processor adds its module here; the worker command, the GUI and the
 #: demo then all run it.
-ENGINE_MODULES: list[str] = []
+ENGINE_MODULES: list[str] = ["westgear_desk.sync.sharespine"]
 
 
 def engine_modules(names: Sequence[str] | None = None) -> list[ModuleType]:

@@ -1,0 +1,267 @@
+"""Sharespine product records to rows: drift detection, validation and the content hash.
+
+`classify` turns one page of `RecordResult`s into valid `ProductRows` (ready for the bulk
+upsert) and `QuarantineItem`s (with every reason), so nothing half-checked reaches a write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from westgear_desk.db.enums import PriceListKind, RecordType
+from westgear_desk.domain import catalog_rules as rules
+from westgear_desk.domain.quarantine import Reason, without_overridden
+from westgear_desk.integrations.sharespine.client import RecordResult
+from westgear_desk.integrations.sharespine.contract import Product, Variant
+from westgear_desk.sync.quarantine import QuarantineItem
+
+#: Top-level product keys Plugboard always sends; one that disappears is schema drift.
+EXPECTED_PRODUCT_KEYS: Final = frozenset(
+    {"local_id", "remote_id", "last_modified", "sku", "title", "variants"}
+)
+EXPECTED_VARIANT_KEYS: Final = frozenset({"sku", "prices", "parent_remote_id"})
+DEFAULT_LOCATION: Final = "DEFAULT"
+_ALIASES: Final = {name: f.alias or name for name, f in Product.model_fields.items()}
+_VARIANT_ALIASES: Final = {name: f.alias or name for name, f in Variant.model_fields.items()}
+_KNOWN_KEYS: Final = frozenset(_ALIASES.values())
+_ERROR_PART: Final = re.compile(r"^(?P<loc>[^:]+): (?P<msg>.*)$")
+
+
+@dataclass(slots=True)
+class VariantRows:
+    """One variant's row values and its prices and stock, keyed by codes (ids come later)."""
+
+    external_id: str
+    values: dict[str, Any]
+    prices: list[dict[str, Any]]
+    stock: list[tuple[str, Decimal]]
+
+
+@dataclass(slots=True)
+class ProductRows:
+    """Everything one valid product writes, in one transaction with its children."""
+
+    external_id: str
+    content_hash: str
+    modified: datetime
+    brand: str | None
+    values: dict[str, Any]
+    texts: list[dict[str, Any]]
+    media: list[dict[str, Any]]
+    variants: list[VariantRows]
+
+
+@dataclass(slots=True)
+class Classified:
+    """A page split into what may be published and what is held back."""
+
+    valid: list[ProductRows] = field(default_factory=list)
+    models: list[Product] = field(default_factory=list)
+    quarantined: list[QuarantineItem] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+
+
+def product_key(model: Product) -> str:
+    """Our external id of a product: Sharespine's remoteId (localId when it has none)."""
+    return model.remote_id or f"local:{model.local_id}"
+
+
+def raw_key(raw: Any) -> str:
+    """The external id of a record that did not even parse."""
+    if isinstance(raw, Mapping):
+        for name, prefix in (("remoteId", ""), ("localId", "local:")):
+            value = raw.get(name)
+            if isinstance(value, str) and value.strip():
+                return f"{prefix}{value}"[:200]
+    digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:32]
+    return f"unparsed:{digest}"
+
+
+def drift_reasons(model: Product) -> list[Reason]:
+    """Unknown fields anywhere, and always-sent fields that went missing (product, variants)."""
+    missing = [_ALIASES[name] for name in sorted(EXPECTED_PRODUCT_KEYS - model.model_fields_set)]
+    for i, variant in enumerate(model.variants):
+        missing.extend(
+            f"variants.{i}.{_VARIANT_ALIASES[name]}"
+            for name in sorted(EXPECTED_VARIANT_KEYS - variant.model_fields_set)
+        )
+    return rules.rule_schema_drift(model.unknown_fields(), missing, [])
+
+
+def contract_reasons(raw: Any, error: str | None) -> list[Reason]:
+    """Drift reasons of a record that broke the contract, from its validation error text."""
+    unknown: list[str] = []
+    if isinstance(raw, Mapping):
+        unknown = sorted(str(key) for key in raw if key not in _KNOWN_KEYS)
+    missing, changed = [], []
+    for part in (error or "<root>: not a product record").split("; "):
+        match = _ERROR_PART.match(part)
+        if match is None:
+            continue
+        loc, msg = match["loc"], match["msg"]
+        if msg == "Field required":
+            missing.append(loc)
+        else:
+            changed.append((loc, msg))
+    reasons = rules.rule_schema_drift(unknown, missing, changed)
+    if not reasons:
+        reasons = rules.rule_schema_drift([], [], [("<root>", error or "invalid record")])
+    return reasons
+
+
+def content_hash(model: Product) -> str:
+    """A digest of everything the record says (Rust-side JSON, so it is cheap)."""
+    return hashlib.blake2b(model.__pydantic_serializer__.to_json(model), digest_size=16).hexdigest()
+
+
+def price_kind(code: str) -> PriceListKind:
+    if code == rules.CAMPAIGN_PRICE:
+        return PriceListKind.CAMPAIGN
+    if code.upper().startswith("B2B"):
+        return PriceListKind.B2B
+    return PriceListKind.LIST
+
+
+def price_row(price: Any, vat_fraction: Decimal) -> dict[str, Any] | None:
+    """A prices row: B2B lists in kronor excl. VAT, the others incl. VAT (None if no amount)."""
+    b2b = price_kind(price.price_list) is PriceListKind.B2B
+    first, second = (
+        (price.price_excl_vat, price.price_incl_vat)
+        if b2b
+        else (price.price_incl_vat, price.price_excl_vat)
+    )
+    amount = first if first is not None else second
+    if amount is None:
+        return None
+    return {
+        "price_list": price.price_list,
+        "amount": amount,
+        "currency": price.currency,
+        "vat_rate": vat_fraction,
+        "includes_vat": (first is not None) != b2b,
+        "valid_from": price.valid_from,
+        "valid_to": price.valid_to,
+    }
+
+
+def _variant_rows(model: Product, variant: Variant, name: str, vat: Decimal) -> VariantRows:
+    specs = {spec.name: spec.value for spec in model.attributes}
+    options = " / ".join(variant.options.values())
+    stock = [(level.location_id, level.stock) for level in variant.stock_per_location]
+    if not stock and variant.stock is not None:
+        stock = [(DEFAULT_LOCATION, variant.stock)]
+    weight = variant.weight
+    return VariantRows(
+        external_id=variant.remote_id or "",
+        values={
+            "sku": variant.sku,
+            "ean": variant.gtin,
+            "name": f"{name} {options}".strip()[:300],
+            "attributes": {**specs, **variant.options},
+            "weight_grams": int(weight * 1000)
+            if weight is not None and weight.is_finite() and 0 <= weight < 2_000_000
+            else None,
+        },
+        prices=[row for p in variant.prices if (row := price_row(p, vat)) is not None],
+        stock=stock,
+    )
+
+
+def product_rows(model: Product) -> ProductRows:
+    """The rows of a product that passed every rule."""
+    name = model.title.get("sv") or ""
+    vat = (model.vat_rate_percent or Decimal(0)) / 100
+    languages = sorted(set(model.title) | set(model.description))
+    media: dict[str, dict[str, Any]] = {}
+    for position, item in enumerate(model.media):
+        media.setdefault(
+            item.url,
+            {
+                "url": item.url,
+                "position": item.position if item.position is not None else position + 1,
+                "alt_text": (item.alt.get("sv") or None) and item.alt["sv"][:300],
+            },
+        )
+    return ProductRows(
+        external_id=product_key(model),
+        content_hash=content_hash(model),
+        modified=model.last_modified,
+        brand=(model.brand or "").strip() or None,
+        values={"name": name[:300], "category": model.category, "vat_rate": vat},
+        texts=[
+            {
+                "language": lang,
+                "name": (model.title.get(lang) or name)[:300],
+                "description": model.description.get(lang),
+            }
+            for lang in languages
+        ],
+        media=list(media.values()),
+        variants=[_variant_rows(model, v, name, vat) for v in model.variants],
+    )
+
+
+def _item(model: Product, reasons: Sequence[Reason]) -> QuarantineItem:
+    return QuarantineItem(
+        RecordType.PRODUCT,
+        product_key(model),
+        list(reasons),
+        model.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        display_id=model.sku or product_key(model),
+    )
+
+
+def classify(
+    records: Sequence[RecordResult[Product]],
+    taken_skus: Mapping[str, str],
+    overrides: Mapping[str, frozenset[str]],
+) -> Classified:
+    """Split one page into valid product rows and quarantine items (all reasons each).
+
+    `taken_skus` maps stored SKUs to their product's external id; `overrides` holds the
+    reason codes an admin accepted per product.
+    """
+    out = Classified()
+    models: list[Product] = []
+    for record in records:
+        if record.model is None:
+            key = raw_key(record.raw)
+            out.seen.append(key)
+            reasons = without_overridden(
+                contract_reasons(record.raw, record.error), overrides.get(key, ())
+            )
+            if reasons:
+                out.quarantined.append(
+                    QuarantineItem(
+                        RecordType.PRODUCT, key, reasons, record.payload(), display_id=key
+                    )
+                )
+            continue
+        models.append(record.model)
+    duplicates = rules.find_duplicate_skus(models, taken_skus)
+    for position, model in enumerate(models):
+        key = product_key(model)
+        out.seen.append(key)
+        reasons = [
+            *drift_reasons(model),
+            *rules.validate_product(model),
+            *duplicates.get(position, []),
+        ]
+        reasons = without_overridden(reasons, overrides.get(key, ()))
+        if reasons:
+            out.quarantined.append(_item(model, reasons))
+        else:
+            out.valid.append(product_rows(model))
+            out.models.append(model)
+    return out
+
+
+def page_skus(records: Sequence[RecordResult[Product]]) -> list[str]:
+    """Every variant SKU on a page (to look up which are taken already)."""
+    return [v.sku for r in records if r.model is not None for v in r.model.variants if v.sku]

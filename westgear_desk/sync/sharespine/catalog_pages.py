@@ -1,0 +1,145 @@
+"""One page of Sharespine products into the database: validate, publish or quarantine, at once.
+
+`apply_page` writes a page as one transaction (with whatever cursor the caller stages in
+it). Should the database still refuse something no rule caught, the page is redone product
+by product and the refused product is quarantined instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from westgear_desk.db.enums import RecordType
+from westgear_desk.domain.catalog_rules import rejected_by_store
+from westgear_desk.integrations.sharespine.client import RecordResult, SharespineClient
+from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, Product
+from westgear_desk.sync import quarantine
+from westgear_desk.sync.runs import RunCounts
+from westgear_desk.sync.sharespine.catalog_mapping import (
+    classify,
+    page_skus,
+    product_key,
+    raw_key,
+)
+from westgear_desk.sync.sharespine.catalog_upsert import (
+    CodeIds,
+    sku_owners,
+    unpublish,
+    write_products,
+)
+from westgear_desk.sync.sharespine.stock_price import TargetedOutcome, apply_targeted
+
+log = logging.getLogger(__name__)
+INTEGRATION: Final = "sharespine"
+Stage = Callable[[Session, list[str]], None]
+
+
+@dataclass
+class CatalogSync:
+    """What the catalog flows share in one run: database, client, page size, id caches."""
+
+    session_factory: sessionmaker[Session]
+    client: SharespineClient
+    page_size: int = DEFAULT_PAGE_SIZE
+    prefetch: int = 2
+    codes: CodeIds = field(default_factory=CodeIds)
+
+
+def record_key(record: RecordResult[Product]) -> str:
+    """Our external id of a page record, parsed or not."""
+    return product_key(record.model) if record.model is not None else raw_key(record.raw)
+
+
+def write_page(
+    sync: CatalogSync,
+    session: Session,
+    records: Sequence[RecordResult[Product]],
+    run_id: int | None,
+    only: frozenset[str] | None = None,
+) -> tuple[RunCounts, list[str]]:
+    """Validate and write one page in `session`; returns its counts and the keys it saw.
+
+    With `only` ({"stock", "price"}), published products get just those rewritten.
+    """
+    counts = RunCounts(fetched=len(records))
+    keys = [record_key(r) for r in records]
+    taken = sku_owners(session, page_skus(records))
+    overrides = quarantine.overrides_for(session, RecordType.PRODUCT, keys)
+    page = classify(records, taken, overrides)
+    rest, targeted = page.valid, TargetedOutcome()
+    if only:
+        targeted = apply_targeted(session, page.valid, only, sync.codes)
+        rest = targeted.rest
+    written = write_products(session, rest, sync.codes, run_id)
+    counts.created, counts.updated = written.created, written.updated + targeted.applied
+    counts.unchanged = written.unchanged + written.stale + targeted.stale
+    counts.written = counts.created + counts.updated
+    valid_keys = [v.external_id for v in page.valid]
+    counts.released = len(
+        quarantine.auto_release(session, RecordType.PRODUCT, valid_keys, run_id=run_id)
+    )
+    if page.quarantined:
+        quarantine.store(session, page.quarantined, run_id=run_id)
+        unpublish(session, [item.external_id for item in page.quarantined])
+        counts.quarantined = len(page.quarantined)
+    return counts, page.seen
+
+
+def apply_page(
+    sync: CatalogSync,
+    records: Sequence[RecordResult[Product]],
+    run_id: int | None,
+    stage: Stage | None = None,
+    *,
+    only: frozenset[str] | None = None,
+) -> RunCounts:
+    """Write one page as one transaction, `stage` (e.g. a cursor) included in it."""
+    try:
+        with sync.session_factory.begin() as session:
+            counts, seen = write_page(sync, session, records, run_id, only)
+            if stage is not None:
+                stage(session, seen)
+        return counts
+    except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
+        log.warning(
+            "catalog page refused by the database (%s); redoing it product by product",
+            type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+        )
+    sync.codes.clear()
+    total, seen_all = RunCounts(), []
+    for record in records:
+        counts, seen = _one_by_one(sync, record, run_id, only)
+        total += counts
+        seen_all.extend(seen)
+    if stage is not None:
+        with sync.session_factory.begin() as session:
+            stage(session, seen_all)
+    return total
+
+
+def _one_by_one(
+    sync: CatalogSync,
+    record: RecordResult[Product],
+    run_id: int | None,
+    only: frozenset[str] | None,
+) -> tuple[RunCounts, list[str]]:
+    try:
+        with sync.session_factory.begin() as session:
+            return write_page(sync, session, [record], run_id, only)
+    except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
+        sync.codes.clear()
+        detail = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        key = record_key(record)
+    item = quarantine.QuarantineItem(
+        RecordType.PRODUCT, key, [rejected_by_store(detail)], record.payload(), display_id=key
+    )
+    with sync.session_factory.begin() as session:
+        quarantine.store(session, [item], run_id=run_id)
+        unpublish(session, [key])
+    return RunCounts(fetched=1, quarantined=1), [key]

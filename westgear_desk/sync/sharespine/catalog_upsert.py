@@ -1,0 +1,454 @@
+"""Bulk writes of valid products with all their children, skipping what has not changed.
+
+Every statement is a set-based upsert (`INSERT … ON CONFLICT DO UPDATE … WHERE`), never a
+per-row ORM merge: the product row is written only when its content hash differs (or it
+was unpublished/inactive) and the incoming version is not older than the stored one, and
+only products actually written get their variants, texts, media, prices and stock
+rewritten, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, delete, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from westgear_desk.db.enums import SourceSystem
+from westgear_desk.db.models import (
+    Brand,
+    Media,
+    Price,
+    PriceList,
+    Product,
+    ProductText,
+    StockLevel,
+    StockLocation,
+    Variant,
+)
+from westgear_desk.sync.runs import insert_for, utcnow
+from westgear_desk.sync.sharespine.catalog_mapping import ProductRows, price_kind
+
+SOURCE: Final = SourceSystem.SHARESPINE
+CHUNK: Final = 1000
+PRODUCTS = cast(Table, Product.__table__)
+VARIANTS = cast(Table, Variant.__table__)
+PRICES = cast(Table, Price.__table__)
+STOCK = cast(Table, StockLevel.__table__)
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """`values` in slices of at most `size`."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    """What one bulk write did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    written_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    id: int
+    content_hash: str | None
+    published: bool
+    active: bool
+    modified: datetime | None
+
+
+class CodeIds:
+    """Ids of brands, price lists and stock locations by name/code, created on first sight."""
+
+    def __init__(self) -> None:
+        self.brands: dict[str, int] = {}
+        self.price_lists: dict[str, int] = {}
+        self.locations: dict[str, int] = {}
+
+    def clear(self) -> None:
+        """Forget every id (after a rollback, ids created in it no longer exist)."""
+        self.brands, self.price_lists, self.locations = {}, {}, {}
+
+    def brand_ids(self, session: Session, names: Iterable[str]) -> dict[str, int]:
+        missing = sorted({n[:200] for n in names} - self.brands.keys())
+        if missing:
+            session.execute(
+                insert_for(session, Brand)
+                .values([{"name": n} for n in missing])
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            rows = session.execute(select(Brand.name, Brand.id).where(Brand.name.in_(missing)))
+            self.brands.update(dict(rows.all()))
+        return self.brands
+
+    def price_list_ids(self, session: Session, codes: Iterable[tuple[str, str]]) -> dict[str, int]:
+        missing = {code: cur for code, cur in codes if code not in self.price_lists}
+        if missing:
+            values = []
+            for code, currency in sorted(missing.items()):
+                kind = price_kind(code)
+                values.append(
+                    {
+                        "code": code,
+                        "name": code,
+                        "kind": kind,
+                        "currency": currency,
+                        "b2b_level": code if kind == "b2b" else None,
+                        "includes_vat": kind != "b2b",
+                        "source_system": SOURCE,
+                        "external_id": code,
+                    }
+                )
+            session.execute(
+                insert_for(session, PriceList)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["code"])
+            )
+            rows = session.execute(
+                select(PriceList.code, PriceList.id).where(PriceList.code.in_(list(missing)))
+            )
+            self.price_lists.update(dict(rows.all()))
+        return self.price_lists
+
+    def location_ids(self, session: Session, codes: Iterable[str]) -> dict[str, int]:
+        missing = sorted(set(codes) - self.locations.keys())
+        if missing:
+            session.execute(
+                insert_for(session, StockLocation)
+                .values(
+                    [
+                        {"code": c, "name": c, "source_system": SOURCE, "external_id": c}
+                        for c in missing
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["code"])
+            )
+            rows = session.execute(
+                select(StockLocation.code, StockLocation.id).where(StockLocation.code.in_(missing))
+            )
+            self.locations.update(dict(rows.all()))
+        return self.locations
+
+
+def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, _Stored]:
+    """What is stored of these products (one query per chunk)."""
+    found: dict[str, _Stored] = {}
+    p = PRODUCTS.c
+    for chunk in chunks(external_ids):
+        rows = session.execute(
+            select(
+                p.external_id, p.id, p.content_hash, p.published, p.active, p.source_modified_at
+            ).where(p.source_system == SOURCE, p.external_id.in_(chunk))
+        )
+        for row in rows:
+            found[row.external_id] = _Stored(
+                row.id, row.content_hash, row.published, row.active, row.source_modified_at
+            )
+    return found
+
+
+def sku_owners(session: Session, skus: Sequence[str]) -> dict[str, str]:
+    """Stored SKUs among `skus`, mapped to the external id of their product."""
+    owners: dict[str, str] = {}
+    for chunk in chunks(sorted(set(skus))):
+        rows = session.execute(
+            select(Variant.sku, Product.external_id)
+            .join(Product, Variant.product_id == Product.id)
+            .where(Variant.sku.in_(chunk))
+        )
+        owners.update(dict(rows.all()))
+    return owners
+
+
+def write_products(
+    session: Session, rows: Sequence[ProductRows], codes: CodeIds, run_id: int | None
+) -> WriteCounts:
+    """Upsert valid products and their children; unchanged and older versions are skipped."""
+    counts = WriteCounts()
+    stored = stored_products(session, [r.external_id for r in rows])
+    todo = []
+    for row in rows:
+        before = stored.get(row.external_id)
+        if before is not None and before.modified is not None and before.modified > row.modified:
+            counts.stale += 1
+        elif (
+            before is not None
+            and before.content_hash == row.content_hash
+            and before.published
+            and before.active
+        ):
+            counts.unchanged += 1
+        else:
+            todo.append(row)
+    if not todo:
+        return counts
+    product_ids = _upsert_products(session, todo, codes)
+    written = [r for r in todo if r.external_id in product_ids]
+    for row in written:
+        if row.external_id in stored:
+            counts.updated += 1
+        else:
+            counts.created += 1
+    counts.stale += len(todo) - len(written)
+    counts.written_ids = [r.external_id for r in written]
+    _write_children(session, written, product_ids, codes, run_id)
+    return counts
+
+
+def _upsert_products(session: Session, rows: list[ProductRows], codes: CodeIds) -> dict[str, int]:
+    brands = codes.brand_ids(session, [r.brand for r in rows if r.brand])
+    values = [
+        {
+            "source_system": SOURCE,
+            "external_id": r.external_id,
+            "brand_id": brands.get(r.brand[:200]) if r.brand else None,
+            "source_modified_at": r.modified,
+            "content_hash": r.content_hash,
+            "active": True,
+            "published": True,
+            "deactivated_at": None,
+            "deactivated_by_run_id": None,
+            **r.values,
+        }
+        for r in rows
+    ]
+    base = insert_for(session, Product)
+    ex = base.excluded
+    names = [k for k in values[0] if k not in ("source_system", "external_id")]
+    stmt = base.on_conflict_do_update(
+        index_elements=["source_system", "external_id"],
+        set_={**{k: ex[k] for k in names}, "updated_at": func.now()},
+        where=or_(
+            PRODUCTS.c.source_modified_at.is_(None),
+            PRODUCTS.c.source_modified_at <= ex.source_modified_at,
+        ),
+    ).returning(PRODUCTS.c.external_id, PRODUCTS.c.id)
+    ids: dict[str, int] = {}
+    for chunk in chunks(values):
+        ids.update(dict(session.execute(stmt, list(chunk)).all()))
+    return ids
+
+
+def _write_children(
+    session: Session,
+    rows: list[ProductRows],
+    product_ids: dict[str, int],
+    codes: CodeIds,
+    run_id: int | None,
+) -> None:
+    ids = [product_ids[r.external_id] for r in rows]
+    for chunk in chunks(ids):
+        session.execute(delete(ProductText).where(ProductText.product_id.in_(chunk)))
+        session.execute(delete(Media).where(Media.product_id.in_(chunk)))
+    texts = [{"product_id": product_ids[r.external_id], **t} for r in rows for t in r.texts]
+    media = [{"product_id": product_ids[r.external_id], **m} for r in rows for m in r.media]
+    _insert_all(session, ProductText, texts)
+    _insert_all(session, Media, media)
+    variant_ids = _upsert_variants(session, rows, product_ids)
+    _retire_missing_variants(session, ids, list(variant_ids.values()), run_id)
+    write_prices(session, rows, variant_ids, codes)
+    write_stock(session, rows, variant_ids, codes)
+
+
+def _insert_all(session: Session, model: type[Any], values: list[dict[str, Any]]) -> None:
+    table = cast(Table, model.__table__)
+    for chunk in chunks(values):
+        session.execute(table.insert(), list(chunk))
+
+
+def _upsert_variants(
+    session: Session, rows: list[ProductRows], product_ids: dict[str, int]
+) -> dict[str, int]:
+    values = [
+        {
+            "source_system": SOURCE,
+            "external_id": v.external_id,
+            "product_id": product_ids[r.external_id],
+            "source_modified_at": r.modified,
+            "content_hash": r.content_hash,
+            "active": True,
+            "published": True,
+            "deactivated_at": None,
+            "deactivated_by_run_id": None,
+            **v.values,
+        }
+        for r in rows
+        for v in r.variants
+    ]
+    if not values:
+        return {}
+    base = insert_for(session, Variant)
+    ex = base.excluded
+    names = [k for k in values[0] if k not in ("source_system", "external_id")]
+    stmt = base.on_conflict_do_update(
+        index_elements=["source_system", "external_id"],
+        set_={**{k: ex[k] for k in names}, "updated_at": func.now()},
+    ).returning(VARIANTS.c.external_id, VARIANTS.c.id)
+    ids: dict[str, int] = {}
+    for chunk in chunks(values):
+        ids.update(dict(session.execute(stmt, list(chunk)).all()))
+    return ids
+
+
+def _retire_missing_variants(
+    session: Session, product_ids: list[int], keep: list[int], run_id: int | None
+) -> None:
+    """Variants a product no longer lists become inactive (never deleted)."""
+    keep_set = set(keep)
+    stale = [
+        vid
+        for chunk in chunks(product_ids)
+        for vid in session.scalars(
+            select(Variant.id).where(Variant.product_id.in_(chunk), Variant.active == true())
+        )
+        if vid not in keep_set
+    ]
+    for chunk in chunks(stale):
+        session.execute(
+            update(Variant)
+            .where(Variant.id.in_(chunk))
+            .values(
+                active=False,
+                published=False,
+                deactivated_at=utcnow(),
+                deactivated_by_run_id=run_id,
+            )
+        )
+
+
+def write_prices(
+    session: Session,
+    rows: list[ProductRows],
+    variant_ids: dict[str, int],
+    codes: CodeIds,
+    *,
+    clear: bool = True,
+) -> None:
+    """Replace the prices of these variants (delete, then one bulk insert)."""
+    wanted = {(p["price_list"], p["currency"]) for r in rows for v in r.variants for p in v.prices}
+    lists = codes.price_list_ids(session, sorted(wanted))
+    if clear:
+        for chunk in chunks(list(variant_ids.values())):
+            session.execute(delete(Price).where(Price.variant_id.in_(chunk)))
+    values = [
+        {
+            "price_list_id": lists[p["price_list"]],
+            "variant_id": variant_ids[v.external_id],
+            "amount": p["amount"],
+            "currency": p["currency"],
+            "vat_rate": p["vat_rate"],
+            "includes_vat": p["includes_vat"],
+            "valid_from": p["valid_from"],
+            "valid_to": p["valid_to"],
+            "source_modified_at": r.modified,
+            "active": True,
+            "published": True,
+        }
+        for r in rows
+        for v in r.variants
+        for p in v.prices
+    ]
+    _insert_all(session, Price, values)
+
+
+def stock_upsert(session: Session, values: list[dict[str, Any]]) -> None:
+    """Upsert stock levels; a row keeps a newer figure than the incoming one."""
+    if not values:
+        return
+    stmt = insert_for(session, StockLevel)
+    ex = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["variant_id", "location_id"],
+        set_={
+            "quantity": ex.quantity,
+            "source_modified_at": ex.source_modified_at,
+            "active": True,
+            "published": True,
+            "updated_at": func.now(),
+        },
+        where=or_(
+            STOCK.c.source_modified_at.is_(None),
+            STOCK.c.source_modified_at <= ex.source_modified_at,
+        ),
+    )
+    for chunk in chunks(values):
+        session.execute(stmt, list(chunk))
+
+
+def write_stock(
+    session: Session, rows: list[ProductRows], variant_ids: dict[str, int], codes: CodeIds
+) -> None:
+    """Upsert the stock levels of these variants (newer stored figures are kept)."""
+    locations = codes.location_ids(
+        session, {loc for r in rows for v in r.variants for loc, _ in v.stock}
+    )
+    stock_upsert(
+        session,
+        [
+            {
+                "variant_id": variant_ids[v.external_id],
+                "location_id": locations[loc],
+                "quantity": quantity,
+                "source_modified_at": r.modified,
+            }
+            for r in rows
+            for v in r.variants
+            for loc, quantity in v.stock
+        ],
+    )
+
+
+def unpublish(session: Session, external_ids: Sequence[str]) -> int:
+    """Hold back stored products whose newest version is quarantined; returns how many."""
+    total = 0
+    for chunk in chunks(list(external_ids)):
+        result = session.execute(
+            update(Product)
+            .where(
+                Product.source_system == SOURCE,
+                Product.external_id.in_(chunk),
+                Product.published == true(),
+            )
+            .values(published=False, updated_at=func.now())
+        )
+        total += int(getattr(result, "rowcount", 0) or 0)
+    return total
+
+
+def deactivate_missing(session: Session, seen: set[str], run_id: int | None) -> list[str]:
+    """Mark active products that a complete listing did not contain inactive (never delete)."""
+    active = session.scalars(
+        select(Product.external_id).where(Product.source_system == SOURCE, Product.active == true())
+    )
+    gone = sorted(set(active) - seen)
+    now = utcnow()
+    for chunk in chunks(gone):
+        ids = list(
+            session.scalars(
+                update(Product)
+                .where(Product.source_system == SOURCE, Product.external_id.in_(chunk))
+                .values(
+                    active=False,
+                    published=False,
+                    deactivated_at=now,
+                    deactivated_by_run_id=run_id,
+                    updated_at=func.now(),
+                )
+                .returning(Product.id)
+            )
+        )
+        session.execute(
+            update(Variant)
+            .where(Variant.product_id.in_(ids), Variant.active == true())
+            .values(active=False, published=False, deactivated_at=now, deactivated_by_run_id=run_id)
+        )
+    return gone
