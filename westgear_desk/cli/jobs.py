@@ -177,7 +177,7 @@ def _payload(args: argparse.Namespace) -> dict[str, Any] | None:
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print rows as aligned columns (long cells cut at 60 characters)."""
     cells = [tuple(cell.replace("\n", " ")[:60] for cell in row) for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in cells:
         echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

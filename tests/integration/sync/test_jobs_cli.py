@@ -179,3 +179,11 @@ def test_retry_as_a_separate_process(migrated_pg_url: str, tmp_path: Path) -> No
         "job.retry",
         "provider fixed",
     )
+
+
+def test_empty_lists_say_so(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs", "list", "--database-url", db_url]) == 0
+    assert "(none)" in capsys.readouterr().out
+    assert main(["inbox", "list", "--database-url", db_url]) == 0
+    assert "(none)" in capsys.readouterr().out
+    assert cli_json(capsys, "jobs", "list", "--database-url", db_url) == []
