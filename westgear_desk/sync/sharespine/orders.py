@@ -30,8 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
+import pydantic
 from sqlalchemy import Table, case, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,12 +41,16 @@ from westgear_desk.db.enums import OrderStatus, RecordType, SourceSystem
 from westgear_desk.db.models.catalog import Variant
 from westgear_desk.db.models.customers import CustomerExternalId
 from westgear_desk.db.models.orders import Order, OrderLine
+from westgear_desk.errors import DataError
+from westgear_desk.integrations.drift import describe_validation_error
 from westgear_desk.integrations.sharespine.client import RecordResult, SharespineClient
-from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE
+from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, ChangeNotification
 from westgear_desk.integrations.sharespine.contract import Order as ContractOrder
 from westgear_desk.log import new_correlation_id
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.cursors import advance_cursor
+from westgear_desk.sync.flows import Flow, FlowEnvironment, FlowRegistry, RunContext
+from westgear_desk.sync.inbox_worker import EventIgnored, InboxContext, InboxRegistry
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.customers import (
     INTEGRATION,
@@ -59,7 +64,12 @@ from westgear_desk.sync.sharespine.customers import (
 )
 from westgear_desk.sync.sharespine.order_mapping import OrderValues, classify, order_key, skus_of
 
+if TYPE_CHECKING:
+    from westgear_desk.settings import Settings
+
 RESOURCE: Final = "orders"
+CUSTOMERS_ORDERS: Final = "customers_orders"
+ORDER_CHANGED: Final = "order_changed"
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
 VARIANTS = cast(Table, Variant.__table__)
@@ -294,3 +304,74 @@ def _replace_lines(
             )
     if values:
         session.execute(insert(LINES), values)
+
+
+# ------------------------------------------------------------------ engine hooks
+
+
+def fetch_order(client: SharespineClient, local_id: str) -> RecordResult[ContractOrder]:
+    """One order as a page record (`GET /api/order/{localId}`): the model, or raw + error."""
+    raw = client.request_json("GET", "/api/order/{local_id}", path_params={"local_id": local_id})
+    try:
+        return RecordResult(ContractOrder.model_validate(raw), raw)
+    except pydantic.ValidationError as exc:
+        return RecordResult(None, raw, describe_validation_error(exc))
+
+
+def run_customers_orders(env: FlowEnvironment, ctx: RunContext) -> RunCounts:
+    """The `customers_orders` flow: customers first (so orders link to them), then orders."""
+    from westgear_desk.sync.sharespine.client_factory import build_client
+    from westgear_desk.sync.sharespine.customers import sync_customers
+
+    settings = cast("Settings", env.settings)
+    with build_client(settings, recorder=ctx.call_recorder) as client:
+        counts = sync_customers(
+            ctx.session_factory,
+            client,
+            run_id=ctx.run_id,
+            b2b_owner=settings.b2b_customer_owner,
+        )
+        if ctx.stopping:
+            return counts
+        return counts + sync_orders(ctx.session_factory, client, run_id=ctx.run_id)
+
+
+def register_flows(registry: FlowRegistry, env: FlowEnvironment) -> None:
+    """`customers_orders` on the standard schedule of that name."""
+    registry.register(
+        Flow(
+            CUSTOMERS_ORDERS,
+            env.schedules[CUSTOMERS_ORDERS],
+            lambda ctx: run_customers_orders(env, ctx),
+            "Sharespine: customers and orders changed since the last run",
+        )
+    )
+
+
+def order_change_processor(env: FlowEnvironment) -> Callable[[InboxContext], None]:
+    """Inbox processor of `order_changed`: re-fetch that order and store it (newer wins)."""
+    from westgear_desk.sync.sharespine.client_factory import build_client
+
+    def process(ctx: InboxContext) -> None:
+        try:
+            note = ChangeNotification.model_validate(ctx.json())
+        except pydantic.ValidationError as exc:
+            raise DataError(f"order notification: {describe_validation_error(exc)}") from exc
+        settings = cast("Settings", env.settings)
+        with build_client(settings, recorder=env.call_recorder) as client:
+            try:
+                record = fetch_order(client, note.local_id)
+            except DataError as exc:
+                if exc.status_code == 404:
+                    raise EventIgnored(f"order {note.local_id} no longer in Sharespine") from exc
+                raise
+        with ctx.session_factory() as session, session.begin():
+            counts = store_orders(session, [record], run_id=None)
+        _log.info("sharespine order_changed %s: %s", note.local_id, counts.summary())
+
+    return process
+
+
+def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
+    """`order_changed` notifications update just that order."""
+    registry.register(INTEGRATION, ORDER_CHANGED, order_change_processor(env))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,8 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from tests.helpers.sandboxes import RunningSandbox
-from westgear_desk.db.enums import OrderStatus, QuarantineStatus, RecordType, SourceSystem
+from westgear_desk.credentials import env_var_for
+from westgear_desk.db.enums import (
+    InboxStatus,
+    OrderStatus,
+    QuarantineStatus,
+    RecordType,
+    SourceSystem,
+)
 from westgear_desk.db.models import (
+    InboxEvent,
     Order,
     OrderLine,
     Product,
@@ -25,8 +35,14 @@ from westgear_desk.domain import order_rules
 from westgear_desk.integrations.sharespine.client import SharespineClient, SharespineCredentials
 from westgear_desk.sandbox.seed import SeedOrder
 from westgear_desk.sandbox.sharespine.state import SharespineState
+from westgear_desk.settings import load_settings
+from westgear_desk.sync import inbox
+from westgear_desk.sync.flows import FlowEnvironment, FlowRegistry, RunContext, standard_schedules
+from westgear_desk.sync.inbox import InboxProcessor, InboxRegistry
+from westgear_desk.sync.retry import PolicyResolver
+from westgear_desk.sync.runs import start_manual_run
 from westgear_desk.sync.sharespine.customers import CURSOR_OVERLAP
-from westgear_desk.sync.sharespine.orders import sync_orders
+from westgear_desk.sync.sharespine.orders import register_flows, register_inbox, sync_orders
 
 
 @pytest.fixture
@@ -298,3 +314,76 @@ def test_warehouse_status_is_not_undone_but_a_cancellation_comes_through(
     cancelled = load(session_factory, seeded.remote_id)
     assert cancelled is not None
     assert cancelled.status == OrderStatus.CANCELLED
+
+
+@pytest.fixture
+def engine_env(
+    session_factory: sessionmaker[Session],
+    sharespine_sandbox: RunningSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> FlowEnvironment:
+    """The environment the desk's engine hands to flow modules, aimed at the sandbox."""
+    for name in ("tenant", "connection_id", "username", "password"):
+        monkeypatch.setenv(env_var_for(f"sharespine.{name}"), sharespine_sandbox.credentials[name])
+    settings = load_settings(
+        integrations={"sharespine": {"base_url": f"{sharespine_sandbox.url}/api"}}
+    )
+    return FlowEnvironment(settings, standard_schedules(settings.schedules), session_factory)
+
+
+def test_scheduled_flow_syncs_customers_then_orders_linked(
+    engine_env: FlowEnvironment, sharespine_sandbox: RunningSandbox
+) -> None:
+    factory = engine_env.session_factory
+    seed_catalog(factory, all_skus(sharespine_sandbox))
+    registry = FlowRegistry()
+    register_flows(registry, engine_env)
+    flow = registry.get("customers_orders")
+    run_id = start_manual_run(factory, schedule=flow.name, desk_id="t")
+
+    counts = flow.run(RunContext(run_id, flow.name, datetime.now(UTC), "t", factory))
+
+    state = state_of(sharespine_sandbox)
+    assert counts.created == len(state.customers) + len(state.orders)
+    with factory() as session:
+        unlinked = session.scalar(
+            select(func.count()).select_from(Order).where(Order.customer_id.is_(None))
+        )
+    assert unlinked == 0
+
+
+def test_order_notification_updates_just_that_order(
+    engine_env: FlowEnvironment,
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    factory = engine_env.session_factory
+    seed_catalog(factory, all_skus(sharespine_sandbox))
+    sync_orders(factory, client)
+    changed = edit_order(sharespine_sandbox, 5, payment_method="swish")
+    _, stamp = state_of(sharespine_sandbox).orders[5]
+    body = json.dumps(
+        {
+            "eventId": "evt-order-1",
+            "recordType": "order",
+            "localId": changed.local_id,
+            "remoteId": changed.remote_id,
+            "changes": ["paymentMethod"],
+            "lastModified": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ).encode()
+    inbox.record(factory, "sharespine", "evt-order-1", {}, body, True, event_type="order_changed")
+    registry = InboxRegistry()
+    register_inbox(registry, engine_env)
+    processor = InboxProcessor(
+        factory, registry, desk_id="t", policies=PolicyResolver(), rng=random.Random(2)
+    )
+
+    assert processor.run_once() == 1
+
+    order = load(factory, changed.remote_id)
+    assert order is not None
+    assert order.payment_method == "swish"
+    with factory() as session:
+        status = session.scalar(select(InboxEvent.status))
+    assert status == InboxStatus.PROCESSED
