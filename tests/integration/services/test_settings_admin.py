@@ -25,7 +25,7 @@ def test_with_section_validates_and_names_bad_fields() -> None:
     changed = settings_admin.with_section(settings, "company", {"org_number": "556036-0793"})
     assert changed.company.org_number == "556036-0793"
     assert settings.company.org_number is None  # the original is untouched
-    with pytest.raises(ConfigurationError, match="schedules: full_refresh_cron .every day."):
+    with pytest.raises(ConfigurationError, match=r"schedules: full_refresh_cron .every day."):
         settings_admin.with_section(settings, "schedules", {"full_refresh_cron": "every day"})
     with pytest.raises(ValueError, match="unknown settings section"):
         settings_admin.with_section(settings, "database_url", {})
