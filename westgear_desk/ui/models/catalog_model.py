@@ -130,19 +130,19 @@ class CatalogModel(LazyTableModel[CatalogRow]):
         super().__init__(
             tasks,
             catalog_columns(locations),
-            fetch_ids=self._ids,
-            fetch_rows=self._rows,
+            fetch_ids=self._select_ids,
+            fetch_rows=self._select_rows,
             row_id=lambda row: row.variant_id,
             parent=parent,
         )
 
-    def _ids(self, query: CatalogQuery | None, sort: SortSpec) -> list[int]:
+    def _select_ids(self, query: CatalogQuery | None, sort: SortSpec) -> list[int]:
         query = query or CatalogQuery()
         if sort.key in _SORTS:
             query = dataclasses.replace(query, sort=_SORTS[sort.key], descending=sort.descending)
         with self._factory() as session:
             return queries_catalog.variant_ids(session, query)
 
-    def _rows(self, ids: Sequence[int]) -> list[CatalogRow]:
+    def _select_rows(self, ids: Sequence[int]) -> list[CatalogRow]:
         with self._factory() as session:
             return queries_catalog.variant_rows(session, ids)

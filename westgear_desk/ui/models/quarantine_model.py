@@ -70,15 +70,19 @@ class QuarantineModel(LazyTableModel[QuarantineRow]):
     def __init__(self, tasks: TaskRunner, factory: sessionmaker[Session], parent: Any = None):
         self._factory = factory
         super().__init__(
-            tasks, quarantine_columns(), fetch_ids=self._ids, fetch_rows=self._rows, parent=parent
+            tasks,
+            quarantine_columns(),
+            fetch_ids=self._select_ids,
+            fetch_rows=self._select_rows,
+            parent=parent,
         )
 
-    def _ids(self, query: QuarantineQuery | None, sort: SortSpec) -> list[int]:
+    def _select_ids(self, query: QuarantineQuery | None, sort: SortSpec) -> list[int]:
         del sort  # one order only: most recently seen first
         with self._factory() as session:
             return queries_admin.quarantine_ids(session, query or QuarantineQuery())
 
-    def _rows(self, ids: Sequence[int]) -> list[QuarantineRow]:
+    def _select_rows(self, ids: Sequence[int]) -> list[QuarantineRow]:
         with self._factory() as session:
             return queries_admin.quarantine_rows(session, ids)
 

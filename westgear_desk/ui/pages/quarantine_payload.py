@@ -108,10 +108,10 @@ class PayloadView(QPlainTextEdit):
         selections = []
         for line in self._highlighted:
             selection = QTextEdit.ExtraSelection()
-            selection.format.setBackground(QColor(HIGHLIGHT))  # type: ignore[attr-defined]
-            selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)  # type: ignore[attr-defined]
+            selection.format.setBackground(QColor(HIGHLIGHT))
+            selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             cursor = QTextCursor(self.document().findBlockByLineNumber(line))
-            selection.cursor = cursor  # type: ignore[attr-defined]
+            selection.cursor = cursor
             selections.append(selection)
         self.setExtraSelections(selections)
         if self._highlighted:
