@@ -11,6 +11,7 @@ Signals: `page_changed(str)` with the page key.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -28,14 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from westgear_desk.ui.i18n import tr
-from westgear_desk.ui.pages.base import PAGES, PageSpec, load_page_class
+from westgear_desk.ui.pages.base import PAGES, PageFactory, PageSpec, load_page_class
 from westgear_desk.ui.status_bar import DeskStatusBar
-from westgear_desk.ui.tasks import TaskRunner
+from westgear_desk.ui.tasks import TaskRunner, describe_error
 from westgear_desk.ui.widgets.error_banner import ErrorBanner
 
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
     from westgear_desk.services.auth import CurrentUser
+
+
+_log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -59,11 +63,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{tr('app.title')} — {user.display_name}")
         self.resize(1360, 840)
         self.pages: dict[str, QWidget] = {}
+        self._failed_pages: list[str] = []
         self._build_body(pages)
         self._build_actions()
         self.status = DeskStatusBar(services, user, self.tasks, self)
         self.setStatusBar(self.status)
         self.tasks.error_occurred.connect(self.banner.show_message)
+        if self._failed_pages:
+            self.banner.show_message(self._failed_pages[0])
         self.restore_layout()
 
     # ------------------------------------------------------------------ construction
@@ -77,7 +84,9 @@ class MainWindow(QMainWindow):
             factory = load_page_class(spec)
             if factory is None:
                 continue
-            page = factory(self.services, self.user, self.tasks)
+            page = self._build_page(spec, factory)
+            if page is None:
+                continue
             page.setObjectName(f"page_{spec.key}")
             self.pages[spec.key] = page
             self.stack.addWidget(page)
@@ -99,6 +108,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         if self.nav.count():
             self.nav.setCurrentRow(0)
+
+    def _build_page(self, spec: PageSpec, factory: PageFactory) -> QWidget | None:
+        """Build one page; a page that fails is left out with a calm message (and the log)."""
+        try:
+            return factory(self.services, self.user, self.tasks)
+        except Exception as exc:  # one broken page must not take the whole desk down
+            self._failed_pages.append(describe_error(exc).message)
+            _log.error("page %s could not be opened", spec.key, exc_info=exc)
+            return None
 
     def _action(self, text: str, shortcut: QKeySequence | str, slot: Any) -> QAction:
         action = QAction(text, self)

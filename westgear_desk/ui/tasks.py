@@ -120,6 +120,15 @@ class _Callbacks:
     owner: QObject | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Boxed:
+    """A result in a box: PySide6 6.12 loses references to None and bools sent through
+    `object` signal arguments across threads (refcount underflow, then a crash), so results
+    never travel bare."""
+
+    value: Any
+
+
 class _Job(QRunnable):
     def __init__(self, runner: TaskRunner, task_id: int, call: Callable[[], Any]) -> None:
         super().__init__()
@@ -132,7 +141,7 @@ class _Job(QRunnable):
         except BaseException as exc:  # every failure must reach the GUI thread
             self._runner._failed.emit(self._task_id, exc)
         else:
-            self._runner._done.emit(self._task_id, result)
+            self._runner._done.emit(self._task_id, _Boxed(result))
 
 
 class TaskRunner(QObject):
@@ -223,10 +232,10 @@ class TaskRunner(QObject):
         return callbacks
 
     @Slot(int, object)
-    def _on_done(self, task_id: int, result: object) -> None:
+    def _on_done(self, task_id: int, boxed: _Boxed) -> None:
         callbacks = self._take(task_id)
         if callbacks is not None and callbacks.on_done is not None:
-            callbacks.on_done(result)
+            callbacks.on_done(boxed.value)
 
     @Slot(int, object)
     def _on_failed(self, task_id: int, exc: BaseException) -> None:

@@ -148,7 +148,7 @@ class OrdersPage(QWidget):
 
     def _combo(self, all_text: str, items: list[tuple[str, str]]) -> QComboBox:
         combo = QComboBox(self)
-        combo.addItem(all_text, None)
+        combo.addItem(all_text, "")  # never None as item data: PySide6 6.12 drops its refcount
         for text, value in items:
             combo.addItem(text, value)
         combo.currentIndexChanged.connect(self._apply_filter)
@@ -207,8 +207,8 @@ class OrdersPage(QWidget):
         return OrderFilter(
             text=self.search.text().strip(),
             statuses=(OrderStatus(status),) if status else (),
-            channel=self.channel_filter.currentData(),
-            payment_state=self.payment_filter.currentData(),
+            channel=self.channel_filter.currentData() or None,
+            payment_state=self.payment_filter.currentData() or None,
             placed_from=self._date(self.date_from),
             placed_to=self._date(self.date_to),
         )
