@@ -65,6 +65,8 @@ def test_shows_seeded_variants_with_prices_stock_and_state(
     assert _cells(page, "stock_total")[row] == "15"
     assert _cells(page, "state") == ["publicerad", "publicerad", "i karantän", "inaktiv"]
     assert page.count_label.text() == "4 varianter"
+    page.table.selectRow(row)
+    qtbot.waitUntil(lambda: "Lager per plats" in page.detail.text())
     screenshot(page, "catalog")
 
 

@@ -111,6 +111,7 @@ def test_admin_stores_a_credential_in_the_keyring_only(
     with ui_services.session_factory() as session:
         actions = [a.action for a in session.scalars(select(AuditEntry))]
     assert actions == ["credential.set", "settings.save"]
+    page.tabs.setCurrentIndex(1)
     screenshot(page, "settings")
 
 
@@ -149,6 +150,7 @@ def test_warehouse_user_sees_settings_read_only(
     with pytest.raises(PermissionDeniedError):
         settings_admin.set_credential(warehouse_user, store, "sharespine.password", "x")
     assert not store.is_set("sharespine.password")
+    page.tabs.setCurrentIndex(1)
     screenshot(page, "settings_read_only")
 
 

@@ -78,6 +78,7 @@ class CatalogPage(QWidget):
         self._query = CatalogQuery()
         self._scan_generation = 0
         self._jump_to: tuple[int, int] | None = None  # (generation, variant id)
+        self._sized = False
         self._build()
         self.tasks.run(
             _load_locations, self._factory, on_done=self._locations_ready,
@@ -111,6 +112,8 @@ class CatalogPage(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.detail = QLabel(tr("catalog.detail.empty"), self)
         self.detail.setObjectName("catalog_detail")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -177,6 +180,9 @@ class CatalogPage(QWidget):
 
     def _query_finished(self, total: int) -> None:
         self.count_label.setText(tr("catalog.count", count=format_number(total)))
+        if not self._sized and total:
+            self._sized = True
+            self.table.resizeColumnsToContents()
         self._try_jump()
 
     def _try_jump(self) -> None:

@@ -119,6 +119,7 @@ class QuarantinePage(QWidget):
         self._bulk: TaskHandle | None = None
         self._stop = threading.Event()
         self._reselect: list[int] = []
+        self._sized = False
         self._detail_entry: QuarantineDetail | None = None
         self._build()
         self.model = QuarantineModel(tasks, self._reader, parent=self)
@@ -160,6 +161,8 @@ class QuarantinePage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self._build_detail())
@@ -242,6 +245,9 @@ class QuarantinePage(QWidget):
 
     def _query_finished(self, total: int) -> None:
         self.count_label.setText(tr("quarantine.count", count=format_number(total)))
+        if not self._sized and total:
+            self._sized = True
+            self.table.resizeColumnsToContents()
         wanted, self._reselect = self._reselect, []
         selection = self.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows

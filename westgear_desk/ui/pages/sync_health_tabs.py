@@ -73,7 +73,9 @@ def make_table(parent: QWidget, name: str, model: Any, multi: bool = False) -> Q
     mode = QAbstractItemView.SelectionMode
     table.setSelectionMode(mode.ExtendedSelection if multi else mode.SingleSelection)
     table.verticalHeader().hide()
+    table.setWordWrap(False)
     table.horizontalHeader().setStretchLastSection(True)
+    model.modelReset.connect(table.resizeColumnsToContents)
     return table
 
 
