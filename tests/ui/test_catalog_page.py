@@ -102,3 +102,68 @@ def test_barcode_scanner_jumps_to_the_variant(
 def test_sorting_by_header_runs_in_sql(qtbot: QtBot, page: CatalogPage) -> None:
     page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     qtbot.waitUntil(lambda: _cells(page, "sku")[:1] == ["TNT-KEB-2"])
+
+
+def test_live_stock_changes_appear_and_the_selection_stays(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    warehouse_user: CurrentUser,
+    tasks: TaskRunner,
+    catalog: CatalogIds,
+) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import update
+
+    from westgear_desk.db.models import StockLevel
+
+    page = CatalogPage(ui_services, warehouse_user, tasks, auto_refresh_ms=100)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.model is not None and page.model.rowCount() == 4)
+    page.table.selectRow(_cells(page, "sku").index("JKT-ABI-M"))
+    qtbot.waitUntil(lambda: "HUV: 12 " in page.detail.text())
+
+    with unit_of_work(ui_services.session_factory) as session:
+        session.execute(
+            update(StockLevel)
+            .where(StockLevel.variant_id == catalog.published, StockLevel.reserved == 2)
+            .values(quantity=Decimal(7))
+        )
+
+    qtbot.waitUntil(lambda: "HUV: 7 " in page.detail.text())
+    selected = page.selected_variant()
+    assert selected is not None
+    assert selected.variant_id == catalog.published
+    page.shutdown()
+
+
+def test_many_variants_are_paged_lazily(
+    qtbot: QtBot, ui_services: AppServices, warehouse_user: CurrentUser, tasks: TaskRunner
+) -> None:
+    from westgear_desk.db.enums import SourceSystem
+    from westgear_desk.db.models import Product, Variant
+
+    with unit_of_work(ui_services.session_factory) as session:
+        product = Product(source_system=SourceSystem.SHARESPINE, external_id="P-MANY", name="Rep")
+        session.add(product)
+        session.add_all(
+            Variant(product=product, source_system=SourceSystem.SHARESPINE,
+                    external_id=f"V-{n}", sku=f"ROPE-{n:04d}", attributes={})
+            for n in range(450)
+        )  # fmt: skip
+    page = CatalogPage(ui_services, warehouse_user, tasks, auto_refresh_ms=0)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.model is not None and page.model.loaded_once)
+    assert page.model is not None
+    assert page.model.total() == 450
+    assert page.model.rowCount() == 200  # one page exposed, the rest on demand
+    model = page.model
+
+    def scrolled_to_the_end() -> bool:
+        page.table.scrollToBottom()  # the view asks for the next page as the user scrolls
+        return model.rowCount() == 450
+
+    qtbot.waitUntil(scrolled_to_the_end)
+    qtbot.waitUntil(lambda: _cells(page, "sku")[-1] == "ROPE-0449")

@@ -209,3 +209,27 @@ def test_refetch_calls_the_registered_source(
     qtbot.waitUntil(lambda: len(_audit(ui_factory)) == 1)
     assert [r.external_id for r in fetched] == ["Q-2"]
     assert _audit(ui_factory)[0].details["outcome"] == "fortfarande trasig"
+
+
+def test_new_records_appear_without_pressing_refresh(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    entries: list[int],
+) -> None:
+    page = QuarantinePage(ui_services, admin_user, tasks, auto_refresh_ms=100)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3)
+    with unit_of_work(ui_services.session_factory) as session:
+        seed_more = QuarantineEntry(
+            source_system="sharespine", record_type="variant", external_id="NEW-1",
+            reasons=[{"code": "missing_ean", "field": "gtin", "message_sv": "EAN saknas",
+                      "message_en": "The EAN is missing"}],
+            raw_payload={"gtin": None},
+        )  # fmt: skip
+        session.add(seed_more)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 4)
+    assert page.count_label.text() == "4 poster"
+    page.shutdown()

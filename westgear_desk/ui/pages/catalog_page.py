@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -56,6 +56,8 @@ register(
     }
 )
 
+AUTO_REFRESH_MS = 15_000
+
 
 def _load_locations(factory: sessionmaker[Session]) -> list[LocationView]:
     with factory() as session:
@@ -70,7 +72,14 @@ def _find(factory: sessionmaker[Session], code: str) -> int | None:
 class CatalogPage(QWidget):
     """Search, state filter, the lazy variant table and a detail pane for the selected one."""
 
-    def __init__(self, services: AppServices, user: CurrentUser, tasks: TaskRunner) -> None:
+    def __init__(
+        self,
+        services: AppServices,
+        user: CurrentUser,
+        tasks: TaskRunner,
+        *,
+        auto_refresh_ms: int = AUTO_REFRESH_MS,
+    ) -> None:
         super().__init__()
         self.services, self.user, self.tasks = services, user, tasks
         self._factory = make_session_factory(reader_engine(services.engine))
@@ -79,7 +88,13 @@ class CatalogPage(QWidget):
         self._scan_generation = 0
         self._jump_to: tuple[int, int] | None = None  # (generation, variant id)
         self._sized = False
+        self._keep_selected: int | None = None
         self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(auto_refresh_ms)
+        self._timer.timeout.connect(self._auto_refresh)
+        if auto_refresh_ms > 0:
+            self._timer.start()
         self.tasks.run(
             _load_locations, self._factory, on_done=self._locations_ready,
             on_error=self._show_error, owner=self,
@@ -137,9 +152,17 @@ class CatalogPage(QWidget):
 
     def refresh(self) -> None:
         if self.model is not None:
+            selected = self.selected_variant()
+            self._keep_selected = selected.variant_id if selected is not None else None
             self.model.refresh()
 
+    def _auto_refresh(self) -> None:
+        """Live stock: reload while visible and idle, keeping the selected variant selected."""
+        if self.model is not None and not self.model.is_loading and self.isVisible():
+            self.refresh()
+
     def shutdown(self) -> None:
+        self._timer.stop()
         if self.model is not None:
             self.model.cancel()
 
@@ -183,6 +206,9 @@ class CatalogPage(QWidget):
         if not self._sized and total:
             self._sized = True
             self.table.resizeColumnsToContents()
+        if self._keep_selected is not None and self._jump_to is None:
+            self._jump_to = (self._scan_generation, self._keep_selected)
+            self._keep_selected = None
         self._try_jump()
 
     def _try_jump(self) -> None:

@@ -14,7 +14,7 @@ import threading
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -87,6 +87,7 @@ register(
     }
 )
 REASON_CODE_ROLE = Qt.ItemDataRole.UserRole + 1
+AUTO_REFRESH_MS = 15_000
 
 
 class StoppableProgress:
@@ -111,7 +112,14 @@ def _detail(factory: sessionmaker[Session], entry_id: int) -> QuarantineDetail |
 class QuarantinePage(QWidget):
     """Filters, the lazy entry table, the detail pane and the role-aware action bar."""
 
-    def __init__(self, services: AppServices, user: CurrentUser, tasks: TaskRunner) -> None:
+    def __init__(
+        self,
+        services: AppServices,
+        user: CurrentUser,
+        tasks: TaskRunner,
+        *,
+        auto_refresh_ms: int = AUTO_REFRESH_MS,
+    ) -> None:
         super().__init__()
         self.services, self.user, self.tasks = services, user, tasks
         self._reader = make_session_factory(reader_engine(services.engine))
@@ -133,10 +141,20 @@ class QuarantinePage(QWidget):
         tasks.run(build_refetch_registry, env, on_done=self._refetch_ready,
                   on_error=self._show_error, owner=self)  # fmt: skip
         self._update_actions()
+        self._timer = QTimer(self)
+        self._timer.setInterval(auto_refresh_ms)
+        self._timer.timeout.connect(self._auto_refresh)
+        if auto_refresh_ms > 0:
+            self._timer.start()
 
     @property
     def title(self) -> str:
         return tr("page.quarantine")
+
+    def _auto_refresh(self) -> None:
+        """New quarantined records appear by themselves; the selection is kept."""
+        if self._bulk is None and not self.model.is_loading and self.isVisible():
+            self.refresh()
 
     # ------------------------------------------------------------------ layout
 
@@ -231,6 +249,7 @@ class QuarantinePage(QWidget):
         self.model.refresh()
 
     def shutdown(self) -> None:
+        self._timer.stop()
         self.model.cancel()
         self._cancel_bulk()
 

@@ -12,7 +12,7 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -80,6 +80,7 @@ register(
         "health.all_integrations": ("Alla integrationer", "All integrations"),
     }
 )
+AUTO_REFRESH_MS = 15_000
 INTEGRATIONS = ("sharespine", "fortnox", "klarna", "postnord", "dhl", "smtp")
 
 
@@ -95,7 +96,14 @@ def _stats(factory: sessionmaker[Session]) -> list[HourStats]:
 class SyncHealthPage(QWidget):
     """Chart on top, then tabs: needs action, runs, inbox, API calls."""
 
-    def __init__(self, services: AppServices, user: CurrentUser, tasks: TaskRunner) -> None:
+    def __init__(
+        self,
+        services: AppServices,
+        user: CurrentUser,
+        tasks: TaskRunner,
+        *,
+        auto_refresh_ms: int = AUTO_REFRESH_MS,
+    ) -> None:
         super().__init__()
         self.services, self.user, self.tasks = services, user, tasks
         self._reader = make_session_factory(reader_engine(services.engine))
@@ -126,6 +134,11 @@ class SyncHealthPage(QWidget):
         layout.addWidget(self.tabs, 1)
         self._update_actions()
         self.refresh()
+        self._timer = QTimer(self)
+        self._timer.setInterval(auto_refresh_ms)
+        self._timer.timeout.connect(self._auto_refresh)
+        if auto_refresh_ms > 0:
+            self._timer.start()
 
     @property
     def title(self) -> str:
@@ -195,7 +208,20 @@ class SyncHealthPage(QWidget):
                        on_error=self._show_error, owner=self)  # fmt: skip
 
     def shutdown(self) -> None:
+        self._timer.stop()
         self._cancel_bulk()
+
+    def _auto_refresh(self) -> None:
+        """Keep the chart, dead jobs and runs current; lists the user is working in stay put."""
+        if self._bulk is not None or not self.isVisible():
+            return
+        self._load_jobs()
+        self.runs.load()
+        self.tasks.run(_stats, self._reader, on_done=self.chart.set_stats,
+                       on_error=self._show_error, owner=self)  # fmt: skip
+        for tab in (self.inbox, self.calls):
+            if self.tabs.currentWidget() is tab and not tab.table.selectionModel().hasSelection():
+                tab.load()
 
     def _cancel_bulk(self) -> None:
         """Stop a bulk action after its current job; it still reports what it did."""
