@@ -5,7 +5,11 @@ takes a small batch; the claim commits before any handler runs, so handlers neve
 row lock. `attempts` doubles as a fencing token: finishing is a guarded UPDATE that only
 succeeds while this worker still owns that very attempt, so a worker that lost its lease
 (and whose job another desk took over) cannot overwrite the newer outcome.
-"""
+
+On PostgreSQL the bookkeeping runs on one AUTOCOMMIT connection per round: a claim is one
+round trip per batch, and the guarded finish plus its `job_attempts` row is one statement
+(a data-modifying CTE), so a job costs one commit of its own. SQLite (one desk) runs the
+same logic as short ``BEGIN IMMEDIATE`` transactions."""
 
 from __future__ import annotations
 
