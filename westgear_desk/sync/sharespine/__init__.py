@@ -7,8 +7,11 @@ the environment's settings and credentials, reporting calls to the environment's
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING, Final, cast
 
+from westgear_desk.sync import flows
 from westgear_desk.sync.flows import Flow, FlowEnvironment, FlowRegistry, RunContext
 
 if TYPE_CHECKING:
@@ -25,6 +28,13 @@ STOCK_PRICE: Final = "stock_price"
 NOTIFICATION_SOURCE: Final = "sharespine"
 STOCK_CHANGED: Final = "stock_changed"
 PRICE_CHANGED: Final = "price_changed"
+#: Sibling modules (customers and orders) whose hooks this package's hooks include.
+SIBLINGS: Final = ("westgear_desk.sync.sharespine.orders",)
+
+
+def _siblings() -> list[ModuleType]:
+    """Sibling hook modules not already listed in ENGINE_MODULES themselves."""
+    return [importlib.import_module(n) for n in SIBLINGS if n not in flows.ENGINE_MODULES]
 
 
 def catalog_sync(env: FlowEnvironment, recorder: CallRecorder | None = None) -> CatalogSync:
@@ -37,7 +47,8 @@ def catalog_sync(env: FlowEnvironment, recorder: CallRecorder | None = None) -> 
     return CatalogSync(env.session_factory, client)
 
 
-def _flow(env: FlowEnvironment, kind: str) -> Flow:
+def make_flow(env: FlowEnvironment, kind: str) -> Flow:
+    """The catalog flow `kind` (full_refresh, catalog or stock_price) for `env`."""
     from westgear_desk.sync.sharespine import catalog, stock_price
 
     def run(ctx: RunContext) -> RunCounts:
@@ -60,9 +71,10 @@ def _flow(env: FlowEnvironment, kind: str) -> Flow:
 
 
 def register_flows(registry: FlowRegistry, env: FlowEnvironment) -> None:
-    """The three catalog flows on the standard schedules of the same names."""
+    """The three catalog flows on the standard schedules of the same names (and siblings')."""
     for kind in (FULL_REFRESH, CATALOG, STOCK_PRICE):
-        registry.register(_flow(env, kind))
+        registry.register(make_flow(env, kind))
+    flows.contribute("register_flows", registry, env, _siblings())
 
 
 def register_jobs(registry: JobRegistry, env: FlowEnvironment) -> None:
@@ -70,6 +82,7 @@ def register_jobs(registry: JobRegistry, env: FlowEnvironment) -> None:
     from westgear_desk.sync.sharespine.notifications import log_event_handler
 
     registry.register("sharespine.log_event", log_event_handler(env))
+    flows.contribute("register_jobs", registry, env, _siblings())
 
 
 def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
@@ -78,6 +91,7 @@ def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
 
     registry.register(NOTIFICATION_SOURCE, STOCK_CHANGED, change_processor(env))
     registry.register(NOTIFICATION_SOURCE, PRICE_CHANGED, change_processor(env))
+    flows.contribute("register_inbox", registry, env, _siblings())
 
 
 def register_handlers(jobs: JobRegistry, inbox: InboxRegistry, env: object) -> None:

@@ -73,22 +73,32 @@ class Hub:
         )
 
 
-@pytest.fixture(scope="module")
-def hub_server() -> Iterator[Hub]:
-    """One catalog sandbox per module: 120 products, about a quarter of them broken."""
+def serve_hub() -> Iterator[Hub]:
+    """Serve a catalog sandbox: 120 products, about a quarter of them broken."""
     config = SandboxConfig(seed=7, products=PRODUCTS, broken_share=BROKEN_SHARE)
     system = sharespine.build(config)
     with SandboxServer(system.app) as server:
         yield Hub(server.url, dict(system.credentials))
 
 
+def reset_hub(hub: Hub) -> Hub:
+    """Back to the seed, no faults, an empty request log."""
+    hub.admin("POST", "/reset")
+    hub.faults()
+    hub.admin("DELETE", "/requests")
+    return hub
+
+
+@pytest.fixture(scope="module")
+def hub_server() -> Iterator[Hub]:
+    """One catalog sandbox per module."""
+    yield from serve_hub()
+
+
 @pytest.fixture
 def hub(hub_server: Hub) -> Hub:
-    """The module's sandbox, reset to its seed with no faults and an empty request log."""
-    hub_server.admin("POST", "/reset")
-    hub_server.faults()
-    hub_server.admin("DELETE", "/requests")
-    return hub_server
+    """The module's sandbox, reset."""
+    return reset_hub(hub_server)
 
 
 @pytest.fixture
