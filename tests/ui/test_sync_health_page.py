@@ -252,3 +252,31 @@ def test_replay_without_a_processor_is_a_clear_message(
     assert page.inbox.replay_button.isEnabled()
     page.inbox.replay_button.click()
     qtbot.waitUntil(lambda: "kunde inte köras om" in page.banner.message(), timeout=10_000)
+
+
+def test_chart_paints_calls_errors_and_latency(qtbot: QtBot) -> None:
+    import datetime as dt
+
+    from westgear_desk.db.queries_admin import HourStats
+    from westgear_desk.ui.pages.sync_health_chart import CALLS, ERRORS, LATENCY, CallChart
+
+    chart = CallChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 160)
+    assert chart.summary() == "Inga anrop de senaste 24 timmarna."
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    chart.set_stats(
+        [
+            HourStats(start + dt.timedelta(hours=h), 10 + h, 5 if h == 20 else 0,
+                      100.0 + 20 * h, 900)
+            for h in range(24)
+        ]
+    )  # fmt: skip
+    image = chart.grab().toImage()
+    colors = {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 2)
+    }
+    assert {CALLS.name(), ERRORS.name(), LATENCY.name()} <= colors
+    assert "5 fel" in chart.toolTip()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from westgear_desk.credentials import CredentialStore
+from westgear_desk.credentials import KNOWN_CREDENTIALS, CredentialStore
 from westgear_desk.db.session import describe_database
 from westgear_desk.errors import ConfigurationError
 from westgear_desk.services import settings_admin
@@ -93,6 +93,7 @@ class CredentialRow(QWidget):
     """One credential: its label, whether it is set, a blank field to replace it, a button."""
 
     def __init__(self, state: CredentialState, parent: QWidget | None = None) -> None:
+        """`state` gives the label; the status reads "loading" until `show_state`."""
         super().__init__(parent)
         self.name = state.name
         self.setObjectName(f"credential_{state.name}")
@@ -111,7 +112,7 @@ class CredentialRow(QWidget):
         layout.addWidget(self.status, 1)
         layout.addWidget(self.value, 2)
         layout.addWidget(self.store_button)
-        self.show_state(state)
+        self.status.setText(tr("common.loading"))
 
     def show_state(self, state: CredentialState) -> None:
         self.status.setText(
@@ -216,7 +217,11 @@ class SettingsPage(QWidget):
     def _integrations_tab(self, settings: Settings) -> QWidget:
         content = QWidget(self)
         layout = QVBoxLayout(content)
-        states = settings_admin.credential_states(self.store)
+        # No keyring access on the GUI thread: rows start "loading" and `refresh` fills them.
+        states = [
+            CredentialState(spec.name, spec.integration, spec.label_sv, spec.label_en, False, None)
+            for spec in KNOWN_CREDENTIALS.values()
+        ]
         for name in ENDPOINTS:
             box = QGroupBox(name.capitalize(), content)
             box.setObjectName(f"integration_{name}")
