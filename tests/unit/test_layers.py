@@ -101,7 +101,7 @@ def test_production_code_never_imports_the_sandbox() -> None:
         str(p.relative_to(PACKAGE))
         for p in _modules()
         if _layer(p) not in allowed
-        and p.name != "demo.py"
+        and not p.name.startswith("demo")  # the demo wires sandboxes by design
         and any(n.startswith("westgear_desk.sandbox") for n in _imports(p))
     ]
     assert offenders == []
