@@ -42,7 +42,7 @@ def _page(qtbot: QtBot, services: AppServices, user: CurrentUser, tasks: TaskRun
     qtbot.addWidget(page)
     page.resize(1300, 800)
     page.show()
-    qtbot.waitUntil(lambda: page.model.loaded_once)
+    qtbot.waitUntil(lambda: page.model.loaded_once and not page.model.is_loading)
     return page
 
 

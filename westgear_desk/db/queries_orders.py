@@ -15,10 +15,11 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from westgear_desk.db.enums import OrderStatus, PaymentStatus
 from westgear_desk.db.models import Customer, Order, OrderLine, Payment
+from westgear_desk.db.session import is_postgres
 
 SHOP_ZONE: Final = ZoneInfo("Europe/Stockholm")
 #: The payment-state filter value for orders without any payment row.
@@ -81,14 +82,24 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=SHOP_ZONE).astimezone(dt.UTC)
 
 
-def _term_clause(term: str) -> ColumnElement[bool]:
+def _matches(
+    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    pattern: str,
+    native_nocase: bool,
+) -> ColumnElement[bool]:
+    # SQLite's LIKE already ignores ASCII case; ILIKE's lower() on both sides is 2x slower there.
+    return column.like(pattern) if native_nocase else column.ilike(pattern)
+
+
+def _term_clause(term: str, native_nocase: bool) -> ColumnElement[bool]:
     pattern = f"%{term}%"
-    sku_match = exists().where(OrderLine.order_id == Order.id, OrderLine.sku.ilike(f"{term}%"))
+    customers = select(Customer.id).where(_matches(Customer.name, pattern, native_nocase))
+    lines = select(OrderLine.order_id).where(_matches(OrderLine.sku, f"{term}%", native_nocase))
     return or_(
-        Order.order_number.ilike(pattern),
-        Order.email.ilike(pattern),
-        Customer.name.ilike(pattern),
-        sku_match,
+        _matches(Order.order_number, pattern, native_nocase),
+        _matches(Order.email, pattern, native_nocase),
+        Order.customer_id.in_(customers),
+        Order.id.in_(lines),
     )
 
 
@@ -98,10 +109,10 @@ def _payment_clause(state: str) -> ColumnElement[bool]:
     return exists().where(Payment.order_id == Order.id, Payment.status == PaymentStatus(state))
 
 
-def _where(flt: OrderFilter) -> list[ColumnElement[bool]]:
+def _where(flt: OrderFilter, native_nocase: bool) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     terms = flt.text.split()[:MAX_TERMS]
-    clauses.extend(_term_clause(term) for term in terms)
+    clauses.extend(_term_clause(term, native_nocase) for term in terms)
     if flt.statuses:
         clauses.append(Order.status.in_(flt.statuses))
     if flt.channel:
@@ -115,18 +126,21 @@ def _where(flt: OrderFilter) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _needs_customer(flt: OrderFilter, sort_key: str | None) -> bool:
-    return bool(flt.text.split()) or sort_key == "customer"
-
-
 def order_ids_statement(
-    flt: OrderFilter, sort_key: str | None = None, descending: bool = True
+    flt: OrderFilter,
+    sort_key: str | None = None,
+    descending: bool = True,
+    *,
+    native_nocase: bool = False,
 ) -> Select[Any]:
-    """The SELECT of matching order ids, sorted (newest first by default; id breaks ties)."""
+    """The SELECT of matching order ids, sorted (newest first by default; id breaks ties).
+
+    `native_nocase`: the database's LIKE ignores case by itself (SQLite), so plain LIKE is used.
+    """
     stmt = select(Order.id)
-    if _needs_customer(flt, sort_key):
+    if sort_key == "customer":
         stmt = stmt.outerjoin(Customer, Customer.id == Order.customer_id)
-    clauses = _where(flt)
+    clauses = _where(flt, native_nocase)
     if clauses:
         stmt = stmt.where(and_(*clauses))
     column = _SORT_COLUMNS.get(sort_key or "placed_at", Order.placed_at)
@@ -136,10 +150,17 @@ def order_ids_statement(
 
 
 def order_ids(
-    session: Session, flt: OrderFilter, sort_key: str | None = None, descending: bool = True
+    session: Session,
+    flt: OrderFilter,
+    sort_key: str | None = None,
+    descending: bool = True,
+    limit: int | None = None,
 ) -> list[int]:
-    """Return the ids of every order matching `flt`, in display order."""
-    return list(session.scalars(order_ids_statement(flt, sort_key, descending)))
+    """Return the ids of the orders matching `flt` in display order (the first `limit`)."""
+    stmt = order_ids_statement(flt, sort_key, descending, native_nocase=not is_postgres(session))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars())
 
 
 def _payment_states(session: Session, ids: Sequence[int]) -> dict[int, str]:

@@ -1,18 +1,23 @@
 """A table model that holds ids, not rows: instant over 100,000 records (STYLE.md, "table models").
 
-How it stays fast: filtering and sorting happen in SQL in the TaskRunner (`fetch_ids`), which
-returns only the ordered ids plus the first page of rows. The view sees rows in pages through
-`canFetchMore`/`fetchMore`; a row's data is loaded with its page (`fetch_rows`, also in the
-TaskRunner) the first time the view asks for it and kept in a bounded LRU cache of pages. Until
-then the cell shows "Laddar…". Every new query supersedes the previous one: a stale result (the
-user typed more) is dropped, never shown.
+How it stays fast: filtering and sorting happen in SQL in the TaskRunner. With `fetch_first`
+a new query first asks for just one page of ids (SQL LIMIT) and shows those rows at once, then
+fetches every id; without it, `fetch_ids` returns all ids and the first page comes with them.
+The view sees rows in pages through `canFetchMore`/`fetchMore`; a row's data is loaded with its
+page (`fetch_rows`, in the TaskRunner) the first time the view asks for it and kept in a bounded
+LRU cache by id. Until then the cell shows "Laddar…". Every new query supersedes the previous
+one: a stale result (the user typed more) is dropped, never shown.
+
+`refresh()` re-runs the query without disturbing the user: the same ids only mark rows stale
+(each visible page is re-read in the background while its old values stay on screen), new ids
+in front (new orders, newest first) are inserted above, anything else resets the model.
 
 Use it by giving columns and two plain functions that run off the GUI thread:
 
     model = LazyTableModel(tasks, columns, fetch_ids=..., fetch_rows=...)
     model.set_query(OrderQuery(text="anna"))
 
-Signals: `query_started()`, `query_finished(total)`, `load_failed(message)`.
+Signals: `query_started()`, `first_page_ready()`, `query_finished(total)`, `load_failed(message)`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -37,9 +42,12 @@ from westgear_desk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 RowT = TypeVar("RowT")
 DEFAULT_PAGE_SIZE = 200
-DEFAULT_MAX_CACHED_PAGES = 100
+DEFAULT_MAX_CACHED_ROWS = 20_000
 ROW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 AnyIndex = QModelIndex | QPersistentModelIndex
+_CELL_ROLES: Final = frozenset(
+    {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole}
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,13 @@ class IdsResult(Generic[RowT]):
     first_rows: list[RowT]
 
 
+class _Gone:
+    """Cache entry of an id whose row no longer exists (or whose page failed to load)."""
+
+
+_GONE: Final = _Gone()
+
+
 def _load_ids(
     fetch_ids: Callable[[Any, SortSpec], Sequence[int]],
     fetch_rows: Callable[[Sequence[int]], Sequence[Any]],
@@ -82,10 +97,23 @@ def _load_ids(
     return IdsResult(ids, list(fetch_rows(ids[:first_page])) if ids else [])
 
 
+def _load_first(
+    fetch_first: Callable[[Any, SortSpec, int], Sequence[int]],
+    fetch_rows: Callable[[Sequence[int]], Sequence[Any]],
+    query: Any,
+    sort: SortSpec,
+    first_page: int,
+) -> IdsResult[Any]:
+    ids = list(fetch_first(query, sort, first_page))
+    return IdsResult(ids, list(fetch_rows(ids)) if ids else [])
+
+
 class LazyTableModel(QAbstractTableModel, Generic[RowT]):
-    """Ids from `fetch_ids(query, sort)`; rows from `fetch_rows(ids)` (any order, any subset)."""
+    """Ids from `fetch_ids(query, sort)` (optionally first `fetch_first(query, sort, limit)`);
+    rows from `fetch_rows(ids)` (any order, any subset)."""
 
     query_started = Signal()
+    first_page_ready = Signal()
     query_finished = Signal(int)
     load_failed = Signal(str)
 
@@ -96,24 +124,31 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         *,
         fetch_ids: Callable[[Any, SortSpec], Sequence[int]],
         fetch_rows: Callable[[Sequence[int]], Sequence[RowT]],
+        fetch_first: Callable[[Any, SortSpec, int], Sequence[int]] | None = None,
         row_id: Callable[[RowT], int] = lambda row: row.id,  # type: ignore[attr-defined]
         page_size: int = DEFAULT_PAGE_SIZE,
-        max_cached_pages: int = DEFAULT_MAX_CACHED_PAGES,
+        max_cached_rows: int = DEFAULT_MAX_CACHED_ROWS,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._columns = list(columns)
         self._fetch_ids, self._fetch_rows, self._row_id = fetch_ids, fetch_rows, row_id
-        self._page_size, self._max_pages = page_size, max_cached_pages
+        self._fetch_first = fetch_first
+        self._page_size, self._max_rows = page_size, max(max_cached_rows, page_size * 4)
         self._query: Any = None
         self._sort = SortSpec()
         self._ids: list[int] = []
         self._exposed = 0
-        self._pages: OrderedDict[int, list[RowT | None]] = OrderedDict()
+        self._complete = False
+        self._first_shown = False
+        self._rows: OrderedDict[int, RowT | _Gone] = OrderedDict()
+        self._row_gen: dict[int, int] = {}
+        self._data_gen = 0
+        self._layout_gen = 0
+        self._query_gen = 0
         self._loading: dict[int, TaskHandle] = {}
-        self._ids_handle: TaskHandle | None = None
-        self._generation = 0
+        self._handle: TaskHandle | None = None
         self._loaded_once = False
 
     # ------------------------------------------------------------------ public API
@@ -128,15 +163,21 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
 
     @property
     def is_loading(self) -> bool:
-        return self._ids_handle is not None and not self._ids_handle.finished
+        """True until every id of the current query is known (rows may already show)."""
+        return self._handle is not None and not self._handle.finished
+
+    @property
+    def has_first_page(self) -> bool:
+        """True once the current query's first rows are in the model."""
+        return self._first_shown
 
     @property
     def loaded_once(self) -> bool:
-        """True once any id query has delivered its result."""
+        """True once any query has delivered its rows."""
         return self._loaded_once
 
     def total(self) -> int:
-        """How many ids the last finished query matched (more than `rowCount` while paging)."""
+        """How many ids are known for the query (all of them once `is_loading` is False)."""
         return len(self._ids)
 
     def columns(self) -> list[Column[RowT]]:
@@ -145,23 +186,36 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
     def set_query(self, query: Any) -> None:
         """Run `query` off the GUI thread; its result replaces the rows (earlier ones dropped)."""
         self._query = query
-        self._start_ids_query(keep_exposed=False)
+        self._start_query()
 
     def set_sort(self, key: str | None, descending: bool = False) -> None:
         """Set the sort without running a query (the next `set_query`/`refresh` uses it)."""
         self._sort = SortSpec(key, descending)
 
     def refresh(self) -> None:
-        """Run the current query again, keeping as many rows exposed as before."""
-        self._start_ids_query(keep_exposed=True)
+        """Run the current query again and merge the result in quietly (see module doc)."""
+        if self.is_loading or self._query_gen == 0:
+            return  # the query in flight is as fresh as a refresh would be
+        self._handle = self._tasks.run(
+            _load_ids,
+            self._fetch_ids,
+            self._fetch_rows,
+            self._query,
+            self._sort,
+            self._page_size,
+            on_done=partial(self._refresh_ready, self._query_gen),
+            on_error=self._failed,
+            owner=self,
+        )
 
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < self._exposed else None
 
     def row_at(self, row: int) -> RowT | None:
         """The cached row object at `row`, or None while it is not loaded."""
-        page = self._pages.get(row // self._page_size)
-        return None if page is None else page[row % self._page_size]
+        record_id = self.id_at(row)
+        cached = None if record_id is None else self._rows.get(record_id)
+        return None if cached is None or isinstance(cached, _Gone) else cached
 
     def row_of(self, record_id: int) -> int | None:
         """The row showing `record_id`, exposing more pages if needed; None if not matched."""
@@ -175,8 +229,8 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
 
     def cancel(self) -> None:
         """Drop every outstanding load (used when the page closes)."""
-        if self._ids_handle is not None:
-            self._ids_handle.cancel()
+        if self._handle is not None:
+            self._handle.cancel()
         for handle in self._loading.values():
             handle.cancel()
         self._loading.clear()
@@ -210,21 +264,15 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         if role == ROW_ID_ROLE:
             return self._ids[index.row()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = (
-                Qt.AlignmentFlag.AlignRight if column.align_right else Qt.AlignmentFlag.AlignLeft
-            )
+            right = column.align_right
+            horizontal = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
             return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.ForegroundRole,
-        ):
+        if role not in _CELL_ROLES:
             return None
-        page = self._cached_page(index.row() // self._page_size)
-        if page is None:
+        row = self._cached(index.row())
+        if row is None:
             return tr("common.loading") if role == Qt.ItemDataRole.DisplayRole else None
-        row = page[index.row() % self._page_size]
-        if row is None:  # deleted since the id query, or its page failed to load
+        if isinstance(row, _Gone):
             return "" if role == Qt.ItemDataRole.DisplayRole else None
         return self._cell(column, row, role)
 
@@ -252,9 +300,116 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             return
         self._sort = spec
         if self._query is not None:
-            self._start_ids_query(keep_exposed=False)
+            self._start_query()
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ queries
+
+    def _start_query(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._query_gen += 1
+        self._first_shown = False
+        self.query_started.emit()
+        if self._fetch_first is None:
+            loader: Any = partial(_load_ids, self._fetch_ids)
+            done = partial(self._all_ready, self._query_gen)
+        else:
+            loader = partial(_load_first, self._fetch_first)
+            done = partial(self._first_ready, self._query_gen)
+        self._handle = self._tasks.run(
+            loader,
+            self._fetch_rows,
+            self._query,
+            self._sort,
+            self._page_size,
+            on_done=done,
+            on_error=self._failed,
+            owner=self,
+        )
+
+    def _all_ready(self, generation: int, result: IdsResult[RowT]) -> None:
+        if generation != self._query_gen:
+            return
+        self._reset(result.ids, result.first_rows)
+        self._first_shown = True
+        self.first_page_ready.emit()
+        self.query_finished.emit(len(self._ids))
+
+    def _first_ready(self, generation: int, result: IdsResult[RowT]) -> None:
+        if generation != self._query_gen:
+            return
+        self._reset(result.ids, result.first_rows)
+        self._first_shown = True
+        self.first_page_ready.emit()
+        if len(result.ids) < self._page_size:
+            self.query_finished.emit(len(self._ids))
+            return
+        self._handle = self._tasks.run(
+            self._fetch_ids,
+            self._query,
+            self._sort,
+            on_done=partial(self._rest_ready, generation),
+            on_error=self._failed,
+            owner=self,
+        )
+
+    def _rest_ready(self, generation: int, ids: Sequence[int]) -> None:
+        if generation != self._query_gen:
+            return
+        shown = len(self._ids)
+        if list(ids[:shown]) == self._ids:
+            self._ids = list(ids)  # rows on screen keep their places; more can be fetched
+        else:  # the data changed between the two queries
+            self._reset(list(ids), [], exposed=self._exposed)
+        self.query_finished.emit(len(self._ids))
+
+    def _refresh_ready(self, generation: int, result: IdsResult[RowT]) -> None:
+        if generation != self._query_gen:
+            return
+        old, new = self._ids, result.ids
+        self._data_gen += 1
+        self._store(result.first_rows, new[: self._page_size])
+        added = len(new) - len(old)
+        if new == old:
+            self._changed_all()
+        elif added > 0 and new[added:] == old:
+            self._insert_front(new, added)
+        else:
+            self._reset(new, [], exposed=self._exposed)
+        self.query_finished.emit(len(self._ids))
+
+    def _failed(self, error: TaskError) -> None:
+        self.load_failed.emit(error.message)
+
+    # ------------------------------------------------------------------ layout changes
+
+    def _reset(self, ids: list[int], rows: Sequence[RowT], exposed: int = 0) -> None:
+        self.beginResetModel()
+        self._drop_page_loads()
+        self._ids = ids
+        self._exposed = min(len(ids), max(self._page_size, exposed))
+        self._store(rows, ids[: self._page_size])
+        self._loaded_once = True
+        self.endResetModel()
+
+    def _insert_front(self, ids: list[int], added: int) -> None:
+        self.beginInsertRows(QModelIndex(), 0, added - 1)
+        self._drop_page_loads()
+        self._ids = ids
+        self._exposed += added
+        self.endInsertRows()
+        self._changed_all()
+
+    def _changed_all(self) -> None:
+        if self._exposed:
+            last = self.index(self._exposed - 1, len(self._columns) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def _drop_page_loads(self) -> None:
+        self._layout_gen += 1  # page numbers of loads in flight no longer point at their rows
+        for handle in self._loading.values():
+            handle.cancel()
+        self._loading.clear()
 
     def _expose(self, count: int) -> None:
         count = min(count, len(self._ids) - self._exposed)
@@ -265,82 +420,51 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._exposed += count
         self.endInsertRows()
 
-    def _start_ids_query(self, *, keep_exposed: bool) -> None:
-        if self._ids_handle is not None:
-            self._ids_handle.cancel()
-        self.query_started.emit()
-        self._ids_handle = self._tasks.run(
-            _load_ids,
-            self._fetch_ids,
-            self._fetch_rows,
-            self._query,
-            self._sort,
-            self._page_size,
-            on_done=partial(self._ids_ready, keep_exposed),
-            on_error=self._failed,
-            owner=self,
-        )
+    # ------------------------------------------------------------------ row cache
 
-    def _ids_ready(self, keep_exposed: bool, result: IdsResult[RowT]) -> None:
-        previous = self._exposed if keep_exposed else 0
-        self.beginResetModel()
-        for handle in self._loading.values():
-            handle.cancel()
-        self._loading.clear()
-        self._pages.clear()
-        self._generation += 1
-        self._ids = result.ids
-        self._exposed = min(len(self._ids), max(self._page_size, previous))
-        if self._ids:
-            self._store_page(0, result.first_rows)
-        self._loaded_once = True
-        self.endResetModel()
-        self.query_finished.emit(len(self._ids))
-
-    def _failed(self, error: TaskError) -> None:
-        self.load_failed.emit(error.message)
-
-    def _cached_page(self, page_no: int) -> list[RowT | None] | None:
-        page = self._pages.get(page_no)
-        if page is None:
-            self._request_page(page_no)
-            return None
-        self._pages.move_to_end(page_no)
-        return page
-
-    def _page_ids(self, page_no: int) -> list[int]:
-        start = page_no * self._page_size
-        return self._ids[start : start + self._page_size]
+    def _cached(self, row: int) -> RowT | _Gone | None:
+        record_id = self._ids[row]
+        cached = self._rows.get(record_id)
+        if cached is None or self._row_gen.get(record_id, -1) < self._data_gen:
+            self._request_page(row // self._page_size)
+        if cached is not None:
+            self._rows.move_to_end(record_id)
+        return cached
 
     def _request_page(self, page_no: int) -> None:
         if page_no in self._loading:
             return
+        start = page_no * self._page_size
+        ids = self._ids[start : start + self._page_size]
         self._loading[page_no] = self._tasks.run(
             self._fetch_rows,
-            self._page_ids(page_no),
-            on_done=partial(self._page_ready, self._generation, page_no),
-            on_error=partial(self._page_failed, self._generation, page_no),
+            ids,
+            on_done=partial(self._page_ready, self._layout_gen, self._data_gen, page_no, ids),
+            on_error=partial(self._page_failed, self._layout_gen, self._data_gen, page_no, ids),
             owner=self,
         )
 
-    def _page_ready(self, generation: int, page_no: int, rows: Sequence[RowT]) -> None:
-        if generation != self._generation:
-            return
-        self._loading.pop(page_no, None)
-        self._store_page(page_no, rows)
-        first = page_no * self._page_size
-        last = min(first + self._page_size, self._exposed) - 1
-        if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self._columns) - 1))
+    def _page_ready(
+        self, layout: int, data: int, page_no: int, ids: list[int], rows: Sequence[RowT]
+    ) -> None:
+        if layout == self._layout_gen:
+            self._loading.pop(page_no, None)
+        self._store(rows, ids, data)
+        self._changed_all()
 
-    def _page_failed(self, generation: int, page_no: int, error: TaskError) -> None:
-        if generation == self._generation:
-            self._page_ready(generation, page_no, [])  # shown empty until a refresh; no retry loop
-            self.load_failed.emit(error.message)
+    def _page_failed(
+        self, layout: int, data: int, page_no: int, ids: list[int], error: TaskError
+    ) -> None:
+        self._page_ready(layout, data, page_no, ids, [])  # shown empty; no retry loop
+        self.load_failed.emit(error.message)
 
-    def _store_page(self, page_no: int, rows: Sequence[RowT]) -> None:
+    def _store(self, rows: Sequence[RowT], ids: Sequence[int], data: int | None = None) -> None:
+        generation = self._data_gen if data is None else data
         by_id = {self._row_id(row): row for row in rows}
-        self._pages[page_no] = [by_id.get(record_id) for record_id in self._page_ids(page_no)]
-        self._pages.move_to_end(page_no)
-        while len(self._pages) > self._max_pages:
-            self._pages.popitem(last=False)
+        for record_id in ids:
+            self._rows[record_id] = by_id.get(record_id, _GONE)
+            self._rows.move_to_end(record_id)
+            self._row_gen[record_id] = generation
+        while len(self._rows) > self._max_rows:
+            evicted, _ = self._rows.popitem(last=False)
+            self._row_gen.pop(evicted, None)

@@ -101,6 +101,10 @@ class OrderQueries:
         with self._factory() as session:
             return queries_orders.order_ids(session, flt, sort.key, sort.descending)
 
+    def first(self, flt: OrderFilter, sort: SortSpec, limit: int) -> list[int]:
+        with self._factory() as session:
+            return queries_orders.order_ids(session, flt, sort.key, sort.descending, limit)
+
     def rows(self, ids: Sequence[int]) -> list[OrderRow]:
         with self._factory() as session:
             return queries_orders.order_rows(session, ids)
@@ -114,6 +118,11 @@ class OrdersModel(LazyTableModel[OrderRow]):
     ) -> None:
         queries = OrderQueries(factory)
         super().__init__(
-            tasks, order_columns(), fetch_ids=queries.ids, fetch_rows=queries.rows, parent=parent
+            tasks,
+            order_columns(),
+            fetch_ids=queries.ids,
+            fetch_rows=queries.rows,
+            fetch_first=queries.first,
+            parent=parent,
         )
         self.set_sort("placed_at", descending=True)
