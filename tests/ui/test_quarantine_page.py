@@ -91,8 +91,8 @@ def test_shows_reasons_in_plain_language_and_highlights_the_payload(
     qtbot: QtBot, open_page: PageFactory, admin_user: CurrentUser, screenshot: Screenshot
 ) -> None:
     page = open_page(admin_user)
-    qtbot.waitUntil(lambda: "Priset är negativt" in str(page.model.index(0, 2).data()))
-    assert "EAN saknas" in str(page.model.index(0, 2).data())
+    qtbot.waitUntil(lambda: "Priset är negativt" in str(page.model.index(0, 3).data()))
+    assert "EAN saknas" in str(page.model.index(0, 3).data())
     _select(page, 0)
     qtbot.waitUntil(lambda: page.reasons.count() == 2)
     assert page.reasons.item(0).text() == "Priset är negativt — fält prices.0.amount"
@@ -106,7 +106,7 @@ def test_reasons_follow_the_ui_language(
 ) -> None:
     set_language("en")
     page = open_page(admin_user)
-    qtbot.waitUntil(lambda: "The price is negative" in str(page.model.index(0, 2).data()))
+    qtbot.waitUntil(lambda: "The price is negative" in str(page.model.index(0, 3).data()))
 
 
 def test_qtmodeltester(

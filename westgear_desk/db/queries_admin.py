@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, Text, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from westgear_desk.db.enums import InboxStatus, JobStatus, QuarantineStatus, RecordType
@@ -55,6 +55,8 @@ class QuarantineRow:
     first_seen_at: dt.datetime
     last_seen_at: dt.datetime
     resolved_by: str | None
+    #: What a person recognises the record by (SKU, name, order number), from the payload.
+    label: str | None = None
 
     @property
     def open_reasons(self) -> tuple[Reason, ...]:
@@ -88,7 +90,14 @@ def _quarantine_id_query(query: QuarantineQuery) -> Select[Any]:
         stmt = stmt.where(q.record_type == query.record_type)
     text = query.search.strip()
     if text:
-        stmt = stmt.where(q.external_id.ilike(f"%{_escape_like(text)}%", escape="\\"))
+        pattern = f"%{_escape_like(text)}%"
+        stmt = stmt.where(
+            or_(
+                q.external_id.ilike(pattern, escape="\\"),
+                cast(q.reasons, Text).ilike(pattern, escape="\\"),
+                cast(q.raw_payload, Text).ilike(pattern, escape="\\"),
+            )
+        )
     return stmt
 
 
@@ -137,7 +146,22 @@ def _quarantine_row(entry: QuarantineEntry) -> QuarantineRow:
         first_seen_at=entry.first_seen_at,
         last_seen_at=entry.last_seen_at,
         resolved_by=entry.resolved_by,
+        label=payload_label(entry.raw_payload),
     )
+
+
+LABEL_KEYS: Final = ("sku", "orderNumber", "order_number", "name", "title", "email")
+
+
+def payload_label(payload: Any) -> str | None:
+    """The first human-recognisable value of a payload (SKU, order number, name …)."""
+    if not isinstance(payload, dict):
+        return None
+    for key in LABEL_KEYS:
+        value = payload.get(key)
+        if isinstance(value, str | int) and str(value).strip():
+            return str(value).strip()[:200]
+    return None
 
 
 # ------------------------------------------------------------------------------- jobs

@@ -44,11 +44,16 @@ def test_quarantine_rows_in_order_with_reasons(
         open_ids = quarantine_ids(session, QuarantineQuery())
         everything = quarantine_ids(session, QuarantineQuery(status=None))
         found = quarantine_ids(session, QuarantineQuery(search="q-2"))
+        by_sku = quarantine_ids(session, QuarantineQuery(search="Q-SKU-3"))
+        by_reason = quarantine_ids(session, QuarantineQuery(search="missing_ean"))
         rows = quarantine_rows(session, open_ids)
         detail = quarantine_detail(session, seeded[0])
     assert open_ids == seeded  # most recently seen first
     assert len(everything) == 4
     assert len(found) == 1
+    assert by_sku == [seeded[2]]
+    assert sorted(by_reason) == sorted([seeded[0], seeded[2]])
+    assert rows[0].label == "Trasig produkt 1"
     assert [r.code for r in rows[0].reasons] == ["negative_price", "missing_ean"]
     assert rows[0].reasons[1].message("sv") == "EAN saknas"
     assert rows[0].reasons[1].message("en") == "The EAN is missing"

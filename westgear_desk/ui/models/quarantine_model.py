@@ -19,6 +19,7 @@ register(
     {
         "quarantine.col.record": ("Post", "Record"),
         "quarantine.col.type": ("Typ", "Type"),
+        "quarantine.col.label": ("Artikelnr / namn", "SKU / name"),
         "quarantine.col.reasons": ("Anledningar", "Reasons"),
         "quarantine.col.status": ("Status", "Status"),
         "quarantine.col.first_seen": ("Först sedd", "First seen"),
@@ -50,6 +51,7 @@ def quarantine_columns() -> list[Column[QuarantineRow]]:
     return [
         Column("record", _t("quarantine.col.record"),
                lambda r: f"{r.source_system} {r.external_id}", sortable=False),
+        Column("label", _t("quarantine.col.label"), lambda r: r.label or "–", sortable=False),
         Column("type", _t("quarantine.col.type"), lambda r: tr(f"quarantine.type.{r.record_type}"),
                sortable=False),
         Column("reasons", _t("quarantine.col.reasons"), reasons_text, sortable=False,

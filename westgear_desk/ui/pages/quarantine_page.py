@@ -55,7 +55,10 @@ if TYPE_CHECKING:
 
 register(
     {
-        "quarantine.search": ("Sök post-id… (Ctrl+F)", "Search record id… (Ctrl+F)"),
+        "quarantine.search": (
+            "Sök post-id, artikelnr, namn eller anledning… (Ctrl+F)",
+            "Search record id, SKU, name or reason… (Ctrl+F)",
+        ),
         "quarantine.filter.all": ("Alla statusar", "All statuses"),
         "quarantine.count": ("{count} poster", "{count} records"),
         "quarantine.release": ("Frisläpp", "Release"),
