@@ -24,10 +24,9 @@ register(
             "Last 24 h: {calls} calls, {errors} errors, mean latency {latency}, slowest {worst}.",
         ),
         "chart.empty": ("Inga anrop de senaste 24 timmarna.", "No calls in the last 24 hours."),
-        "chart.legend": (
-            "■ anrop  ■ fel  — medelsvarstid",
-            "■ calls  ■ errors  — mean latency",
-        ),
+        "chart.legend.calls": ("anrop", "calls"),
+        "chart.legend.errors": ("fel", "errors"),
+        "chart.legend.latency": ("medelsvarstid", "mean latency"),
     }
 )
 CALLS = QColor("#90a4ae")
@@ -86,13 +85,23 @@ class CallChart(QWidget):
         )
         painter.setPen(QPen(GRID))
         painter.drawRect(plot)
-        painter.setPen(QPen(QColor("#424242")))
-        painter.drawText(QPointF(MARGIN_LEFT, 12), f"{tr('chart.legend')}   {self.summary()}")
+        self._paint_legend(painter)
         if self._stats:
             self._paint_bars(painter, plot)
             self._paint_latency(painter, plot)
             self._paint_hours(painter, plot)
         painter.end()
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        x = float(MARGIN_LEFT)
+        metrics = painter.fontMetrics()
+        for color, key in ((CALLS, "calls"), (ERRORS, "errors"), (LATENCY, "latency")):
+            painter.fillRect(QRectF(x, 4, 10, 10), color)
+            text = tr(f"chart.legend.{key}")
+            painter.setPen(QPen(QColor("#424242")))
+            painter.drawText(QPointF(x + 14, 13), text)
+            x += 14 + metrics.horizontalAdvance(text) + 16
+        painter.drawText(QPointF(x + 8, 13), self.summary())
 
     def _paint_bars(self, painter: QPainter, plot: QRectF) -> None:
         top = max(1, *(s.calls for s in self._stats))
