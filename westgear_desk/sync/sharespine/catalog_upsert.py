@@ -30,6 +30,7 @@ from westgear_desk.db.models import (
     Variant,
 )
 from westgear_desk.sync.runs import insert_for, utcnow
+from westgear_desk.sync.sharespine.catalog_copy import copy_children, copy_products
 from westgear_desk.sync.sharespine.catalog_mapping import ProductRows, price_kind
 
 SOURCE: Final = SourceSystem.SHARESPINE
@@ -191,7 +192,12 @@ def write_products(
             todo.append(row)
     if not todo:
         return counts
-    product_ids = _upsert_products(session, todo, codes)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        brands = codes.brand_ids(session, [r.brand for r in todo if r.brand])
+        product_ids = copy_products(session, todo, brands)
+    else:
+        product_ids = _upsert_products(session, todo, codes)
     written = [r for r in todo if r.external_id in product_ids]
     for row in written:
         if row.external_id in stored:
@@ -200,8 +206,28 @@ def write_products(
             counts.created += 1
     counts.stale += len(todo) - len(written)
     counts.written_ids = [r.external_id for r in written]
-    _write_children(session, written, product_ids, codes, run_id)
+    if postgres:
+        _copy_children(session, written, product_ids, codes, run_id)
+    else:
+        _write_children(session, written, product_ids, codes, run_id)
     return counts
+
+
+def _copy_children(
+    session: Session,
+    rows: list[ProductRows],
+    product_ids: dict[str, int],
+    codes: CodeIds,
+    run_id: int | None,
+) -> None:
+    wanted = {(p["price_list"], p["currency"]) for r in rows for v in r.variants for p in v.prices}
+    lists = codes.price_list_ids(session, sorted(wanted))
+    locations = codes.location_ids(
+        session, {loc for r in rows for v in r.variants for loc, _ in v.stock}
+    )
+    variant_ids = copy_children(session, rows, product_ids, lists, locations)
+    ids = [product_ids[r.external_id] for r in rows]
+    _retire_missing_variants(session, ids, list(variant_ids.values()), run_id)
 
 
 def _upsert_products(session: Session, rows: list[ProductRows], codes: CodeIds) -> dict[str, int]:
