@@ -27,9 +27,10 @@ else a new one), stored on the inbox event and echoed in the answer's `X-Correla
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -44,6 +45,7 @@ from starlette.routing import Route
 
 from westgear_desk.log import correlation_scope, new_correlation_id
 from westgear_desk.sync import inbox
+from westgear_desk.webhooks.batcher import DEFAULT_MAX_BATCH, Delivery, InboxBatcher
 from westgear_desk.webhooks.body import (
     DEFAULT_MAX_BODY_BYTES,
     BadContentLengthError,
@@ -73,6 +75,8 @@ class ReceiverConfig:
     session_factory: sessionmaker[Session]
     secret_for: SecretLookup
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    group_commit: bool = True
+    max_batch: int = DEFAULT_MAX_BATCH
     sources: Mapping[str, WebhookSource] = field(default_factory=lambda: SOURCES)
 
 
@@ -88,11 +92,30 @@ def _correlation_id(request: Request) -> str:
     return given if _SANE_CID.fullmatch(given) else new_correlation_id()
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    delivery: Delivery
+    refusal: Response | None
+
+
 class Receiver:
     """Request handlers bound to one configuration."""
 
     def __init__(self, config: ReceiverConfig) -> None:
         self.config = config
+        self.batcher = (
+            InboxBatcher(config.session_factory, max_batch=config.max_batch)
+            if config.group_commit
+            else None
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """On shutdown, commit what is queued before the server stops."""
+        del app
+        yield
+        if self.batcher is not None:
+            await self.batcher.close()
 
     async def receive(self, request: Request) -> Response:
         """`POST /webhooks/{source}`."""
@@ -107,55 +130,46 @@ class Receiver:
         except BadContentLengthError:
             return _reply(400, cid, error="invalid Content-Length")
         with correlation_scope(cid):
+            verdict = self._judge(source, body, request.headers, cid)
             try:
-                return await run_in_threadpool(self._store, source, body, request.headers, cid)
+                result = await self._save(verdict.delivery)
             except SQLAlchemyError as exc:
                 _log.error("webhook %s not stored: %s", source.name, type(exc).__name__)
                 return _reply(503, cid, error="not stored, try again later")
+        if verdict.refusal is not None:
+            return verdict.refusal
+        return _reply(200, cid, event_id=result.event_id, duplicate=result.duplicate)
 
-    def _store(
+    def _judge(
         self, source: WebhookSource, body: bytes, headers: Mapping[str, str], cid: str
-    ) -> Response:
+    ) -> _Verdict:
+        """What to store and what to answer (None: 200 with the stored event)."""
+
+        def delivery(ok: bool, event_type: str, key: str | None = None) -> Delivery:
+            return Delivery(source.name, key, dict(headers), body, ok, event_type, cid)
+
         secret = self.config.secret_for(source.name)
         if not source.verify(body, headers, secret):
-            self._record(source, body, headers, cid, ok=False, event_type=UNVERIFIED_EVENT)
             if secret is None:
                 _log.error("webhook %s: no signing secret configured", source.name)
-                return _reply(503, cid, error="receiver not configured for this source")
-            _log.warning("webhook %s: signature did not verify; stored, not processed", source.name)
-            return _reply(source.forged_status, cid, error="invalid signature")
+                refusal = _reply(503, cid, error="receiver not configured for this source")
+            else:
+                _log.warning("webhook %s: signature did not verify; kept, not processed",
+                             source.name)  # fmt: skip
+                refusal = _reply(source.forged_status, cid, error="invalid signature")
+            return _Verdict(delivery(False, UNVERIFIED_EVENT), refusal)
         try:
             parsed = source.parse(body)
         except MalformedPayloadError as exc:
-            self._record(source, body, headers, cid, ok=True, event_type=MALFORMED_EVENT)
-            _log.warning("webhook %s: malformed body stored: %s", source.name, exc)
-            return _reply(400, cid, error="malformed body", detail=str(exc)[:300])
-        result = self._record(
-            source, body, headers, cid, ok=True, event_type=parsed.event_type, key=parsed.dedupe_key
-        )
-        return _reply(200, cid, event_id=result.event_id, duplicate=result.duplicate)
+            _log.warning("webhook %s: malformed body kept: %s", source.name, exc)
+            refusal = _reply(400, cid, error="malformed body", detail=str(exc)[:300])
+            return _Verdict(delivery(True, MALFORMED_EVENT), refusal)
+        return _Verdict(delivery(True, parsed.event_type, parsed.dedupe_key), None)
 
-    def _record(
-        self,
-        source: WebhookSource,
-        body: bytes,
-        headers: Mapping[str, str],
-        cid: str,
-        *,
-        ok: bool,
-        event_type: str,
-        key: str | None = None,
-    ) -> inbox.RecordResult:
-        return inbox.record(
-            self.config.session_factory,
-            source.name,
-            key,
-            headers,
-            body,
-            ok,
-            event_type=event_type,
-            correlation_id=cid,
-        )
+    async def _save(self, delivery: Delivery) -> inbox.RecordResult:
+        if self.batcher is not None:
+            return await self.batcher.record(delivery)
+        return await run_in_threadpool(delivery.record_alone, self.config.session_factory)
 
     async def healthz(self, request: Request) -> Response:
         """`GET /healthz`: 200 when the database answers, else 503."""
@@ -174,8 +188,9 @@ def build_app(config: ReceiverConfig) -> Starlette:
     """The receiver app: `POST /webhooks/{source}` for each known source, `GET /healthz`."""
     receiver = Receiver(config)
     return Starlette(
+        lifespan=receiver.lifespan,
         routes=[
             Route("/webhooks/{source}", receiver.receive, methods=["POST"]),
             Route("/healthz", receiver.healthz, methods=["GET"]),
-        ]
+        ],
     )
