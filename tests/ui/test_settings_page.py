@@ -95,13 +95,18 @@ def test_admin_stores_a_credential_in_the_keyring_only(
     assert row.value.text() == ""  # not kept in the widget
 
     _field(page, "company.name").setText("WestGear Marin AB")
+    page.retry_overrides.setPlainText("klarna.capture = 0, 60, 600; jitter 0.2\nfortnox = 5, 50")
     page.save_button.click()
     qtbot.waitUntil(settings_file.exists)
     qtbot.waitUntil(lambda: "Sparat" in page.notice.text())
     text = settings_file.read_text(encoding="utf-8")
     assert 'name = "WestGear Marin AB"' in text
     assert SECRET not in text
-    assert load_settings(settings_file).company.name == "WestGear Marin AB"
+    saved = load_settings(settings_file)
+    assert saved.company.name == "WestGear Marin AB"
+    assert saved.retry.overrides["klarna.capture"].schedule_s == [0, 60, 600]
+    assert saved.retry.overrides["klarna.capture"].jitter == 0.2
+    assert saved.retry.overrides["fortnox"].schedule_s == [5, 50]
 
     database = _dump_database(ui_services.session_factory)
     assert SECRET not in database
@@ -129,8 +134,13 @@ def test_invalid_values_are_refused_with_the_field_named(
     assert "company.org_number" in message
     assert not settings_file.exists()
     _field(page, "company.org_number").setText("")
+    page.retry_overrides.setPlainText("postnrod = 1, 2\nnot a line")
     page.save_button.click()
     assert "retry.schedule_s" in page.banner.message()
+    assert "line 2" in page.banner.message()
+    page.retry_overrides.setPlainText("postnrod = 1, 2")
+    page.save_button.click()
+    assert "postnrod" in page.banner.message()
 
 
 def test_warehouse_user_sees_settings_read_only(

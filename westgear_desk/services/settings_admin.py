@@ -85,6 +85,50 @@ def with_section(settings: Settings, section: str, values: Mapping[str, Any]) ->
     return settings.model_copy(update={section: rebuilt})
 
 
+def format_retry_overrides(overrides: Mapping[str, Any]) -> str:
+    """Per-integration retry overrides as editable lines: ``klarna.capture = 0, 5, 300``.
+
+    A jitter override is appended as ``; jitter 0.2``.
+    """
+    lines = []
+    for key, override in sorted(overrides.items()):
+        schedule = getattr(override, "schedule_s", None)
+        jitter = getattr(override, "jitter", None)
+        delays = ", ".join(_number(v) for v in schedule) if schedule is not None else ""
+        extra = f"; jitter {_number(jitter)}" if jitter is not None else ""
+        lines.append(f"{key} = {delays}{extra}")
+    return "\n".join(lines)
+
+
+def parse_retry_overrides(text: str) -> dict[str, dict[str, Any]]:
+    """The lines of `format_retry_overrides` back as settings values; ConfigurationError names
+    the line that is not ``key = delays[; jitter x]`` (keys and values are checked on save)."""
+    result: dict[str, dict[str, Any]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, rest = line.partition("=")
+        delays_text, _, jitter_text = rest.partition(";")
+        jitter_text = jitter_text.strip().removeprefix("jitter").strip()
+        if not sep or not key.strip():
+            raise ConfigurationError(
+                f"retry.overrides rad/line {number}: skriv / write 'integration = 0, 5, 300'"
+            )
+        override: dict[str, Any] = {}
+        delays = [part.strip() for part in delays_text.split(",") if part.strip()]
+        if delays:
+            override["schedule_s"] = delays
+        if jitter_text:
+            override["jitter"] = jitter_text
+        result[key.strip()] = override
+    return result
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def with_database_url(settings: Settings, url: str | None) -> Settings:
     """A copy of `settings` using `url` (None or "" = the embedded SQLite file)."""
     from sqlalchemy.engine import make_url

@@ -77,3 +77,22 @@ def test_credentials_go_to_the_keyring_and_are_audited_by_name_only(
         settings_admin.clear_credential(SALES, store, "klarna.password")
     settings_admin.clear_credential(ADMIN, store, "klarna.password")
     assert not store.is_set("klarna.password")
+
+
+def test_retry_overrides_round_trip_through_their_text_form() -> None:
+    text = "klarna.capture = 0, 60, 600; jitter 0.2\n# a comment\n\nfortnox = 5, 50.5"
+    values = settings_admin.parse_retry_overrides(text)
+    assert values == {
+        "klarna.capture": {"schedule_s": ["0", "60", "600"], "jitter": "0.2"},
+        "fortnox": {"schedule_s": ["5", "50.5"]},
+    }
+    settings = settings_admin.with_section(load_settings(), "retry", {"overrides": values})
+    assert settings_admin.format_retry_overrides(settings.retry.overrides) == (
+        "fortnox = 5, 50.5\nklarna.capture = 0, 60, 600; jitter 0.2"
+    )
+    with pytest.raises(ConfigurationError, match="line 1"):
+        settings_admin.parse_retry_overrides("klarna 0, 5")
+    with pytest.raises(ConfigurationError, match="must not decrease"):
+        settings_admin.with_section(
+            load_settings(), "retry", {"overrides": {"dhl": {"schedule_s": ["9", "1"]}}}
+        )

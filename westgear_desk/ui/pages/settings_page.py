@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QTabWidget,
@@ -62,6 +63,12 @@ register(
             "A changed database is used after a restart.",
         ),
         "settings.test": ("Testa", "Test"),
+        "settings.retry.overrides": (
+            "Avvikande väntetider per integration eller jobbtyp, en per rad "
+            "(t.ex. klarna.capture = 0, 60, 600; jitter 0.2):",
+            "Different delays per integration or job kind, one per line "
+            "(e.g. klarna.capture = 0, 60, 600; jitter 0.2):",
+        ),
         "settings.test_connection": ("Testa anslutning", "Test connection"),
         "settings.testing": ("Testar…", "Testing…"),
         "settings.save": ("Spara inställningar", "Save settings"),
@@ -190,7 +197,24 @@ class SettingsPage(QWidget):
         for key, name in (("schedules", "settings.tab.schedules"), ("retry", "settings.tab.retry"),
                           ("company", "settings.tab.company")):  # fmt: skip
             self.forms[key] = SectionForm(getattr(settings, key), key, self)
-            self.tabs.addTab(self._scroll(self.forms[key]), tr(name))
+            content: QWidget = self.forms[key]
+            if key == "retry":
+                content = self._retry_tab(settings)
+            self.tabs.addTab(self._scroll(content), tr(name))
+
+    def _retry_tab(self, settings: Settings) -> QWidget:
+        tab = QWidget(self)
+        self.retry_overrides = QPlainTextEdit(tab)
+        self.retry_overrides.setObjectName("retry.overrides")
+        self.retry_overrides.setPlainText(
+            settings_admin.format_retry_overrides(settings.retry.overrides)
+        )
+        self.retry_overrides.setReadOnly(not self.may_edit)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.forms["retry"])
+        layout.addWidget(QLabel(tr("settings.retry.overrides"), tab))
+        layout.addWidget(self.retry_overrides, 1)
+        return tab
 
     def _database_tab(self, settings: Settings) -> QWidget:
         tab = QWidget(self)
@@ -269,6 +293,11 @@ class SettingsPage(QWidget):
             **{key: self.forms[key].values() for key in ("schedules", "retry", "company")},
         }
         problems = []
+        try:
+            overrides = settings_admin.parse_retry_overrides(self.retry_overrides.toPlainText())
+            sections["retry"]["overrides"] = overrides
+        except ConfigurationError as exc:
+            problems.append(str(exc))
         for key, values in sections.items():
             try:
                 settings = settings_admin.with_section(settings, key, values)
