@@ -1,0 +1,198 @@
+"""The generic lazy table model over a plain in-memory store: paging, staleness, quiet refresh."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from westgear_desk.errors import ConfigurationError
+from westgear_desk.ui.models.lazy_table import Column, LazyTableModel, SortSpec
+from westgear_desk.ui.tasks import TaskRunner
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    name: str
+
+
+class Store:
+    """A fake table: ids filtered by a prefix, sorted by name; counts the calls made."""
+
+    def __init__(self, count: int) -> None:
+        self.items = {i: Item(i, f"item {i:05d}") for i in range(1, count + 1)}
+        self.row_calls = 0
+        self.gate: dict[str, threading.Event] = {}
+
+    def ids(self, query: str, sort: SortSpec) -> list[int]:
+        if query in self.gate:
+            self.gate[query].wait(10)
+        found = [i for i, item in self.items.items() if query in item.name]
+        return sorted(found, key=lambda i: self.items[i].name, reverse=sort.descending)
+
+    def first(self, query: str, sort: SortSpec, limit: int) -> list[int]:
+        return self.ids(query, sort)[:limit]
+
+    def rows(self, ids: Sequence[int]) -> list[Item]:
+        self.row_calls += 1
+        return [self.items[i] for i in ids if i in self.items]
+
+
+COLUMNS = [
+    Column[Item]("id", lambda: "Id", lambda r: str(r.id), align_right=True),
+    Column[Item]("name", lambda: "Namn", lambda r: r.name),
+]
+
+
+def _model(tasks: TaskRunner, store: Store, *, two_phase: bool = True) -> LazyTableModel[Item]:
+    return LazyTableModel(
+        tasks,
+        COLUMNS,
+        fetch_ids=store.ids,
+        fetch_rows=store.rows,
+        fetch_first=store.first if two_phase else None,
+        page_size=50,
+    )
+
+
+def _ready(qtbot: QtBot, model: LazyTableModel[Item]) -> None:
+    qtbot.waitUntil(lambda: model.loaded_once and not model.is_loading)
+
+
+@pytest.mark.parametrize("two_phase", [True, False])
+def test_pages_are_exposed_and_loaded_lazily(
+    qtbot: QtBot, tasks: TaskRunner, qtmodeltester, two_phase: bool
+):
+    store = Store(500)
+    model = _model(tasks, store, two_phase=two_phase)
+    model.set_query("item")
+    _ready(qtbot, model)
+    assert (model.total(), model.rowCount()) == (500, 50)
+    assert model.index(0, 1).data() == "item 00001"
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 100
+    assert model.index(60, 1).data() == "Laddar…"  # not loaded yet: asks for its page
+    qtbot.waitUntil(lambda: model.row_at(60) is not None)
+    assert model.index(60, 1).data() == "item 00061"
+    assert model.index(60, 0).data(Qt.ItemDataRole.TextAlignmentRole) & int(
+        Qt.AlignmentFlag.AlignRight
+    )
+    qtmodeltester.check(model)
+
+
+def test_a_stale_result_is_dropped(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(300)
+    store.gate["item 001"] = threading.Event()
+    model = _model(tasks, store)
+    finished: list[int] = []
+    model.query_finished.connect(finished.append)
+    model.set_query("item 001")  # slow: blocks until released
+    model.set_query("item 0002")
+    qtbot.waitUntil(lambda: finished == [10])
+    store.gate["item 001"].set()
+    tasks.wait_for_done()
+    qtbot.wait(20)
+    assert finished == [10]
+    assert model.query == "item 0002"
+    assert [model.row_at(r).name for r in range(3)] == [  # type: ignore[union-attr]
+        "item 00020",
+        "item 00021",
+        "item 00022",
+    ]
+
+
+def test_sort_runs_a_new_query(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(120)
+    model = _model(tasks, store)
+    model.set_query("item")
+    _ready(qtbot, model)
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.sort_spec.descending and not model.is_loading)
+    assert model.index(0, 1).data() == "item 00120"
+
+
+def test_refresh_inserts_new_rows_on_top_without_reset(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(100)
+    model = _model(tasks, store)
+    model.set_query("item")
+    model.set_sort("name", descending=True)
+    model.set_query("item")
+    _ready(qtbot, model)
+    resets: list[int] = []
+    inserted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+    store.items[101] = Item(101, "item 00101")
+    store.items[102] = Item(102, "item 00102")
+    store.items[5] = Item(5, "item 00005 changed")
+    model.refresh()
+    qtbot.waitUntil(lambda: model.total() == 102)
+    assert resets == []
+    assert inserted == [(0, 1)]
+    assert model.index(0, 1).data() == "item 00102"
+    row = model.row_of(5)
+    assert row is not None
+    model.index(row, 1).data()  # displaying a stale row re-reads its page
+    qtbot.waitUntil(lambda: model.index(row, 1).data() == "item 00005 changed")
+
+
+def test_refresh_with_same_ids_keeps_old_values_until_reread(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(30)
+    model = _model(tasks, store)
+    model.set_query("item")
+    _ready(qtbot, model)
+    store.items[3] = Item(3, "item 00003 renamed")
+    changed: list[int] = []
+    model.dataChanged.connect(lambda *_: changed.append(1))
+    model.refresh()
+    qtbot.waitUntil(lambda: bool(changed))
+    assert model.index(2, 1).data() == "item 00003 renamed"
+
+
+def test_a_failing_page_is_reported_once(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(200)
+    model = _model(tasks, store)
+    model.set_query("item")
+    _ready(qtbot, model)
+
+    def broken(ids: Sequence[int]) -> list[Item]:
+        store.row_calls += 1
+        raise ConfigurationError("databasen svarar inte")
+
+    model._fetch_rows = broken  # the next page load fails
+    model.fetchMore(QModelIndex())
+    calls_before = store.row_calls
+    with qtbot.waitSignal(model.load_failed) as failed:
+        model.index(80, 1).data()
+    assert failed.args == ["databasen svarar inte"]
+    for _ in range(5):
+        model.index(80, 1).data()
+    tasks.wait_for_done()
+    assert store.row_calls == calls_before + 1  # no retry loop while painting
+    assert model.index(80, 1).data() == ""
+
+
+def test_cache_is_bounded(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(2000)
+    model = LazyTableModel(
+        tasks,
+        COLUMNS,
+        fetch_ids=store.ids,
+        fetch_rows=store.rows,
+        page_size=50,
+        max_cached_rows=200,
+    )
+    model.set_query("item")
+    _ready(qtbot, model)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    for row in range(0, 2000, 50):
+        model.index(row, 1).data()
+        qtbot.waitUntil(lambda r=row: model.row_at(r) is not None)
+    assert len(model._rows) <= 200
