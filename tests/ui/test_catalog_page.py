@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -167,3 +168,51 @@ def test_many_variants_are_paged_lazily(
 
     qtbot.waitUntil(scrolled_to_the_end)
     qtbot.waitUntil(lambda: _cells(page, "sku")[-1] == "ROPE-0449")
+
+
+def test_catalog_synced_from_the_sharespine_sandbox(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    warehouse_user: CurrentUser,
+    tasks: TaskRunner,
+    sharespine_sandbox: Any,
+) -> None:
+    """End to end: a full refresh from the sandbox, then the page lists what landed."""
+    from westgear_desk.integrations.sharespine.client import (
+        SharespineClient,
+        SharespineCredentials,
+    )
+    from westgear_desk.sync.sharespine.catalog import full_refresh
+    from westgear_desk.sync.sharespine.catalog_pages import CatalogSync
+
+    c = sharespine_sandbox.credentials
+    client = SharespineClient(
+        sharespine_sandbox.url,
+        SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"]),
+    )
+    with client:
+        full_refresh(CatalogSync(ui_services.session_factory, client), None)
+
+    page = CatalogPage(ui_services, warehouse_user, tasks, auto_refresh_ms=0)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.model is not None and page.model.loaded_once)
+    assert page.model is not None
+    assert page.model.total() > 0
+    qtbot.waitUntil(lambda: "Laddar…" not in _cells(page, "sku"))
+    assert any(cell.endswith("kr") for cell in _cells(page, "list"))
+    assert "publicerad" in _cells(page, "state")
+    stock_columns = [c.key for c in page.model.columns() if c.key.startswith("stock:")]
+    assert stock_columns  # one column per stock location the sync created
+    first_ean = next(
+        (
+            row.ean
+            for r in range(page.model.rowCount())
+            if (row := page.model.row_at(r)) and row.ean
+        ),
+        None,
+    )
+    assert first_ean is not None
+    page.search.setText(first_ean)
+    page.search.flush()
+    qtbot.waitUntil(lambda: (sel := page.selected_variant()) is not None and sel.ean == first_ean)

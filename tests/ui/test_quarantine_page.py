@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel
@@ -233,3 +234,51 @@ def test_new_records_appear_without_pressing_refresh(
     qtbot.waitUntil(lambda: page.model.rowCount() == 4)
     assert page.count_label.text() == "4 poster"
     page.shutdown()
+
+
+def test_records_the_sharespine_sync_quarantined_show_their_broken_fields(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    sharespine_sandbox: Any,
+) -> None:
+    """End to end: a full refresh from the Sharespine sandbox, then the page shows its result."""
+    from westgear_desk.integrations.sharespine.client import (
+        SharespineClient,
+        SharespineCredentials,
+    )
+    from westgear_desk.sync.sharespine.catalog import full_refresh
+    from westgear_desk.sync.sharespine.catalog_pages import CatalogSync
+
+    c = sharespine_sandbox.credentials
+    client = SharespineClient(
+        sharespine_sandbox.url,
+        SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"]),
+    )
+    with client:
+        counts = full_refresh(CatalogSync(ui_services.session_factory, client), None)
+    assert counts.quarantined > 0
+
+    page = QuarantinePage(ui_services, admin_user, tasks, auto_refresh_ms=0)
+    qtbot.addWidget(page)
+    page.resize(1400, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == counts.quarantined)
+    with_fields = []
+    for row in range(page.model.rowCount()):
+        qtbot.waitUntil(lambda r=row: page.model.row_at(r) is not None)
+        entry = page.model.row_at(row)
+        assert entry is not None
+        assert entry.reasons, entry.external_id
+        if any(r.field for r in entry.open_reasons):
+            with_fields.append(row)
+    assert with_fields  # the sandbox's broken products name the fields they broke
+    _select(page, with_fields[0])
+    qtbot.waitUntil(lambda: page.reasons.count() > 0)
+    qtbot.waitUntil(lambda: bool(page.payload.highlighted_lines()))
+    entry = page.model.row_at(with_fields[0])
+    assert entry is not None
+    leaf = next(r.field for r in entry.open_reasons if r.field).split(".")[-1]
+    highlighted = "\n".join(page.payload.highlighted_lines())
+    assert leaf in highlighted or leaf.isdigit()
