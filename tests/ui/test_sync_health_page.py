@@ -143,6 +143,23 @@ def test_retry_from_the_ui_makes_the_job_due_and_is_audited(
     assert entry.reason == "Klarna var nere, nu uppe igen"
     assert reason == ["Försök igen med 1 jobb"]
 
+    # The engine then runs the retried job (Klarna is up again) and it is done.
+    from westgear_desk.sync.job_worker import JobWorker
+    from westgear_desk.sync.jobs import JobContext, JobRegistry
+    from westgear_desk.sync.retry import PolicyResolver
+
+    captured: list[dict[str, Any]] = []
+    registry = JobRegistry()
+
+    def capture(context: JobContext) -> None:
+        captured.append(dict(context.payload))
+
+    registry.register("klarna.capture", capture)
+    worker = JobWorker(ui_factory, registry, desk_id="test-desk", policies=PolicyResolver())
+    assert worker.run_once() == 1
+    assert _job(ui_factory, dead[0]).status == JobStatus.DONE
+    assert captured == [{"order_id": "KL-0", "amount": 24990}]
+
 
 def test_edit_payload_and_retry(
     qtbot: QtBot,
