@@ -1,5 +1,7 @@
 """Dead-job actions for the desk (retry, edit and retry, discard), role-checked and bulk-capable.
 
+Also the Sync health page's other reads from the engine (recent runs, a job's history).
+
 The sync engine's `job_admin` does the work and writes the audit entry; this layer adds the
 role check (so a warehouse user is refused without any UI), one transaction per job, and bulk
 runs that report progress and stop when cancelled. `run_bulk` is shared with the quarantine
@@ -21,6 +23,7 @@ from westgear_desk.db.session import unit_of_work
 from westgear_desk.errors import KnownError, PermissionDeniedError
 from westgear_desk.services.auth import CurrentUser, Permission, require_permission
 from westgear_desk.sync.job_admin import JobActionError, JobDetail, discard_job, get_job, retry_job
+from westgear_desk.sync.runs import RunView, list_runs
 
 
 class BulkProgress(Protocol):
@@ -95,6 +98,14 @@ def dead_jobs(
     wanted = JobStatus(status) if status else None
     with factory() as session:
         return job_rows(session, status=wanted, integration=integration)
+
+
+def recent_runs(
+    factory: sessionmaker[Session], *, schedule: str | None = None, limit: int = 100
+) -> list[RunView]:
+    """The newest sync runs (of one schedule, if given) with counts and duration."""
+    with factory() as session:
+        return list_runs(session, schedule=schedule or None, limit=limit)
 
 
 def job_detail(factory: sessionmaker[Session], job_id: int) -> JobDetail:

@@ -27,9 +27,10 @@ from westgear_desk.db import queries_admin
 from westgear_desk.db.enums import InboxStatus
 from westgear_desk.db.queries_admin import ApiCallQuery, InboxQuery
 from westgear_desk.services import inbox as inbox_service
+from westgear_desk.services import jobs as jobs_service
 from westgear_desk.services.auth import can_replay_inbox
 from westgear_desk.sync.inbox import AttemptView, EventSummary, InboxRegistry
-from westgear_desk.sync.runs import RunView, list_runs
+from westgear_desk.sync.runs import RunView
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.formatting import format_datetime
 from westgear_desk.ui.i18n import register, tr
@@ -102,8 +103,7 @@ class LatestOnly:
 
 
 def _runs(factory: sessionmaker[Session], schedule: str | None) -> list[RunView]:
-    with factory() as session:
-        return list_runs(session, schedule=schedule or None, limit=100)
+    return jobs_service.recent_runs(factory, schedule=schedule)
 
 
 def _inbox(factory: sessionmaker[Session], query: InboxQuery) -> list[queries_admin.InboxRow]:
