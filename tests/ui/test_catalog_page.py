@@ -100,6 +100,14 @@ def test_barcode_scanner_jumps_to_the_variant(
     assert "HUV: 12 (2 reserverat, 10 tillgängligt)" in page.detail.text()
 
 
+def test_an_unknown_barcode_is_reported(qtbot: QtBot, page: CatalogPage) -> None:
+    page.focus_search()
+    qtbot.keyClicks(page.search, "7350000099999")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.banner.message() == "Ingen variant har koden 7350000099999.")
+    assert page.selected_variant() is None
+
+
 def test_sorting_by_header_runs_in_sql(qtbot: QtBot, page: CatalogPage) -> None:
     page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     qtbot.waitUntil(lambda: _cells(page, "sku")[:1] == ["TNT-KEB-2"])

@@ -69,6 +69,11 @@ def _find(factory: sessionmaker[Session], code: str) -> int | None:
         return queries_catalog.find_variant(session, code)
 
 
+def looks_scanned(text: str) -> bool:
+    """An EAN/GTIN-like code (8 to 14 digits), as a barcode scanner types it."""
+    return text.isdigit() and 8 <= len(text) <= 14
+
+
 class CatalogPage(QWidget):
     """Search, state filter, the lazy variant table and a detail pane for the selected one."""
 
@@ -187,7 +192,7 @@ class CatalogPage(QWidget):
             generation = self._scan_generation
             self.tasks.run(
                 _find, self._factory, text, owner=self, on_error=self._show_error,
-                on_done=lambda found: self._found(generation, found),
+                on_done=lambda found: self._found(generation, text, found),
             )  # fmt: skip
         if self.model is not None:
             self.model.set_query(self._query)
@@ -195,8 +200,12 @@ class CatalogPage(QWidget):
     def _apply(self) -> None:
         self._search(self.search.text().strip())
 
-    def _found(self, generation: int, variant_id: int | None) -> None:
-        if generation != self._scan_generation or variant_id is None:
+    def _found(self, generation: int, code: str, variant_id: int | None) -> None:
+        if generation != self._scan_generation:
+            return
+        if variant_id is None:
+            if looks_scanned(code):  # a barcode that matches no SKU or EAN: say so plainly
+                self.banner.show_message(tr("catalog.not_found", code=code))
             return
         self._jump_to = (generation, variant_id)
         self._try_jump()
