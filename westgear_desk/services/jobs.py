@@ -22,6 +22,8 @@ from westgear_desk.db.queries_admin import JobRow, job_rows
 from westgear_desk.db.session import unit_of_work
 from westgear_desk.errors import KnownError, PermissionDeniedError
 from westgear_desk.services.auth import CurrentUser, Permission, require_permission
+from westgear_desk.settings import Settings
+from westgear_desk.sync.flows import FlowEnvironment, build_flow_registry, standard_schedules
 from westgear_desk.sync.job_admin import JobActionError, JobDetail, discard_job, get_job, retry_job
 from westgear_desk.sync.runs import RunView, list_runs
 
@@ -106,6 +108,14 @@ def recent_runs(
     """The newest sync runs (of one schedule, if given) with counts and duration."""
     with factory() as session:
         return list_runs(session, schedule=schedule or None, limit=limit)
+
+
+def flow_descriptions(settings: Settings, factory: sessionmaker[Session]) -> dict[str, str]:
+    """Each scheduled flow's name and description ("Sharespine: …"), from the engine modules."""
+    env = FlowEnvironment(
+        settings=settings, schedules=standard_schedules(settings.schedules), session_factory=factory
+    )
+    return {flow.name: flow.description for flow in build_flow_registry(env)}
 
 
 def job_detail(factory: sessionmaker[Session], job_id: int) -> JobDetail:

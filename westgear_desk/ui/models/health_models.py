@@ -28,6 +28,7 @@ OK = "#1b5e20"
 register(
     {
         "health.col.schedule": ("Schema", "Schedule"),
+        "health.col.integration": ("Integration", "Integration"),
         "health.col.status": ("Status", "Status"),
         "health.col.started": ("Start", "Started"),
         "health.col.duration": ("Tid", "Duration"),
@@ -140,12 +141,23 @@ def _status_color(status: str) -> str | None:
     return None
 
 
-def runs_model(parent: Any = None) -> ListTableModel[RunView]:
+def runs_model(
+    descriptions: dict[str, str] | None = None, parent: Any = None
+) -> ListTableModel[RunView]:
+    """Runs; `descriptions` (flow name -> "Sharespine: …", filled later) name the integration."""
+    described = descriptions if descriptions is not None else {}
+
+    def integration(run: RunView) -> str:
+        text = described.get(run.schedule, "")
+        return text.split(":", 1)[0] if ":" in text else "–"
+
     def duration(run: RunView) -> str:
         seconds = run.duration_s
         return "–" if seconds is None else format_duration_ms(int(seconds * 1000))
 
     columns: list[Column[RunView]] = [
+        Column("integration", _t("health.col.integration"), integration,
+               tooltip=lambda r: described.get(r.schedule)),
         Column("schedule", _t("health.col.schedule"), lambda r: r.schedule),
         Column("status", _t("health.col.status"), lambda r: r.status,
                color=lambda r: _status_color(r.status)),

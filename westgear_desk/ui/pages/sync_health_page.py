@@ -134,6 +134,8 @@ class SyncHealthPage(QWidget):
         layout.addWidget(self.tabs, 1)
         self._update_actions()
         self.refresh()
+        tasks.run(jobs_service.flow_descriptions, services.settings, services.session_factory,
+                  on_done=self.runs.set_flows, on_error=self._show_error, owner=self)  # fmt: skip
         self._timer = QTimer(self)
         self._timer.setInterval(auto_refresh_ms)
         self._timer.timeout.connect(self._auto_refresh)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -126,11 +127,25 @@ class RunsTab(QWidget):
         self.schedule = make_combo(self, "schedule_filter", tr("health.filter.all_schedules"),
                                [(name, name) for name in SCHEDULES])  # fmt: skip
         self.schedule.currentIndexChanged.connect(lambda _i: self.load())
-        self.model = runs_model(self)
+        self.descriptions: dict[str, str] = {}
+        self.model = runs_model(self.descriptions, self)
         self.table = make_table(self, "runs_table", self.model)
         layout = QVBoxLayout(self)
         layout.addWidget(self.schedule)
         layout.addWidget(self.table, 1)
+
+    def set_flows(self, descriptions: dict[str, str]) -> None:
+        """The flows this desk schedules: their names fill the filter, their texts a column."""
+        self.descriptions.update(descriptions)
+        known = {self.schedule.itemData(i) for i in range(self.schedule.count())}
+        for name in sorted(descriptions):
+            if name not in known:
+                self.schedule.addItem(name, name)
+        for i in range(1, self.schedule.count()):
+            text = descriptions.get(self.schedule.itemData(i))
+            if text:
+                self.schedule.setItemData(i, text, Qt.ItemDataRole.ToolTipRole)
+        self.model.set_rows(self.model.rows())
 
     def load(self) -> None:
         self._latest.run(
