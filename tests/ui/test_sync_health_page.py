@@ -256,6 +256,8 @@ def test_filters_on_inbox_and_calls(
     page.calls.min_latency.setValue(1000)
     page.calls.min_latency.editingFinished.emit()
     qtbot.waitUntil(lambda: _texts(page.calls.model, 1) == ["fortnox"])
+    page.chart_system.setCurrentIndex(page.chart_system.findData("fortnox"))
+    qtbot.waitUntil(lambda: sum(s.calls for s in page.chart.stats()) == 1)
     page.inbox.status.setCurrentIndex(page.inbox.status.findData("dead"))
     qtbot.waitUntil(lambda: page.inbox.model.rowCount() == 1)
     page.inbox.table.selectRow(0)

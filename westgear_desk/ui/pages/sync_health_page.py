@@ -88,9 +88,9 @@ def _dead(factory: sessionmaker[Session], integration: str | None) -> list[JobRo
     return jobs_service.dead_jobs(factory, integration=integration)
 
 
-def _stats(factory: sessionmaker[Session]) -> list[HourStats]:
+def _stats(factory: sessionmaker[Session], system: str | None) -> list[HourStats]:
     with factory() as session:
-        return queries_admin.call_stats_24h(session)
+        return queries_admin.call_stats_24h(session, system=system or None)
 
 
 class SyncHealthPage(QWidget):
@@ -117,6 +117,10 @@ class SyncHealthPage(QWidget):
         self.search.search_requested.connect(self._search)
         self.banner = ErrorBanner(self)
         self.chart = CallChart(self)
+        self.chart_system = make_combo(self, "chart_system", tr("health.filter.all_systems"),
+                                       [(name, name) for name in INTEGRATIONS])  # fmt: skip
+        self.chart_system.currentIndexChanged.connect(lambda _i: self._load_stats())
+        self._stats_loader = LatestOnly(tasks)
         report = self.banner.show_message
         self.runs = RunsTab(tasks, self._reader, report)
         self.inbox = InboxTab(services, user, tasks, self._reader, report)
@@ -130,7 +134,10 @@ class SyncHealthPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addWidget(self.banner)
-        layout.addWidget(self.chart)
+        chart_row = QHBoxLayout()
+        chart_row.addWidget(self.chart, 1)
+        chart_row.addWidget(self.chart_system, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(chart_row)
         layout.addWidget(self.tabs, 1)
         self._update_actions()
         self.refresh()
@@ -206,8 +213,12 @@ class SyncHealthPage(QWidget):
         self.runs.load()
         self.inbox.load()
         self.calls.load()
-        self.tasks.run(_stats, self._reader, on_done=self.chart.set_stats,
-                       on_error=self._show_error, owner=self)  # fmt: skip
+        self._load_stats()
+
+    def _load_stats(self) -> None:
+        self._stats_loader.run(_stats, self._reader, self.chart_system.currentData(),
+                               on_done=self.chart.set_stats, on_error=self._show_error,
+                               owner=self)  # fmt: skip
 
     def shutdown(self) -> None:
         self._timer.stop()
@@ -219,8 +230,7 @@ class SyncHealthPage(QWidget):
             return
         self._load_jobs()
         self.runs.load()
-        self.tasks.run(_stats, self._reader, on_done=self.chart.set_stats,
-                       on_error=self._show_error, owner=self)  # fmt: skip
+        self._load_stats()
         for tab in (self.inbox, self.calls):
             if self.tabs.currentWidget() is tab and not tab.table.selectionModel().hasSelection():
                 tab.load()
