@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final, Protocol
 
-from westgear_desk.domain.identifiers import is_valid_gtin
+from westgear_desk.domain.identifiers import gtin_check_digit
 from westgear_desk.domain.quarantine import Reason
 
 LIST_PRICE: Final = "LIST"
@@ -23,6 +23,7 @@ CAMPAIGN_PRICE: Final = "CAMPAIGN"
 KNOWN_CURRENCIES: Final = frozenset({"SEK", "EUR", "NOK", "DKK", "USD", "GBP"})
 SWEDISH_VAT_RATES: Final = frozenset({Decimal(0), Decimal(6), Decimal(12), Decimal(25)})
 ONE_ORE: Final = Decimal("0.01")
+ONE_MILLI: Final = Decimal("0.001")
 MAX_MONEY: Final = Decimal("999999999999.99")  # Numeric(14, 2)
 MAX_QUANTITY: Final = Decimal("999999999.999")  # Numeric(12, 3)
 
@@ -317,6 +318,19 @@ def rule_channel_completeness(
 
 # ------------------------------------------------------------------ identifiers
 
+_GTIN_LENGTHS: Final = frozenset({8, 12, 13, 14})
+
+
+def is_valid_gtin(value: str) -> bool:
+    """GTIN-8/12/13/14 digits with the right GS1 check digit (the same check as stdnum's)."""
+    code = value.strip()
+    return (
+        len(code) in _GTIN_LENGTHS
+        and code.isascii()
+        and code.isdigit()
+        and gtin_check_digit(code[:-1]) == code[-1]
+    )
+
 
 def rule_invalid_gtin(product: ProductLike) -> list[Reason]:
     """A GTIN that is given must be 8, 12, 13 or 14 digits with a correct check digit."""
@@ -328,7 +342,7 @@ def rule_invalid_gtin(product: ProductLike) -> list[Reason]:
             f"EAN/GTIN {variant.gtin!r} of variant {i + 1} has a wrong check digit or length.",
         )
         for i, variant in enumerate(product.variants)
-        if not _blank(variant.gtin) and not is_valid_gtin(variant.gtin)
+        if variant.gtin is not None and variant.gtin.strip() and not is_valid_gtin(variant.gtin)
     ]
 
 
@@ -448,9 +462,10 @@ def _pfield(i: int, j: int, name: str) -> str:
 def _bad_amount(value: Decimal | None) -> bool:
     if value is None:
         return False
-    if not value.is_finite() or value < 0 or abs(value) > MAX_MONEY:
+    if not value.is_finite() or value < 0 or value > MAX_MONEY:
         return True
-    return value != value.quantize(ONE_ORE)
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -2 and value != value.quantize(ONE_ORE)
 
 
 def rule_price_amounts(product: ProductLike) -> list[Reason]:
@@ -565,11 +580,10 @@ def rule_campaign(product: ProductLike) -> list[Reason]:
 
 
 def _bad_quantity(value: Decimal) -> bool:
-    return (
-        not value.is_finite()
-        or abs(value) > MAX_QUANTITY
-        or value != value.quantize(Decimal("0.001"))
-    )
+    if not value.is_finite() or abs(value) > MAX_QUANTITY:
+        return True
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -3 and value != value.quantize(ONE_MILLI)
 
 
 def rule_stock(product: ProductLike) -> list[Reason]:
@@ -605,8 +619,10 @@ def rule_stock(product: ProductLike) -> list[Reason]:
 
 
 def _repeats(keys: Iterable[object]) -> set[object]:
-    counts = Counter(keys)
-    return {key for key, n in counts.items() if n > 1}
+    listed = list(keys)
+    if len(set(listed)) == len(listed):
+        return set()
+    return {key for key, n in Counter(listed).items() if n > 1}
 
 
 def rule_duplicate_entries(product: ProductLike) -> list[Reason]:

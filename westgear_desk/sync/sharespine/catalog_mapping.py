@@ -83,15 +83,31 @@ def raw_key(raw: Any) -> str:
     return f"unparsed:{digest}"
 
 
+def _has_extra(model: Product) -> bool:
+    """True when any nested model kept an unknown field (cheap: no walk over plain values)."""
+    nested: list[Any] = [model, model.dangerous_goods, *model.attributes, *model.media]
+    for variant in model.variants:
+        nested.append(variant)
+        nested.extend(variant.prices)
+        nested.extend(variant.stock_per_location)
+    return any(m is not None and m.__pydantic_extra__ for m in nested)
+
+
 def drift_reasons(model: Product) -> list[Reason]:
     """Unknown fields anywhere, and always-sent fields that went missing (product, variants)."""
-    missing = [_ALIASES[name] for name in sorted(EXPECTED_PRODUCT_KEYS - model.model_fields_set)]
+    missing = []
+    if not model.model_fields_set >= EXPECTED_PRODUCT_KEYS:
+        missing = [_ALIASES[n] for n in sorted(EXPECTED_PRODUCT_KEYS - model.model_fields_set)]
     for i, variant in enumerate(model.variants):
-        missing.extend(
-            f"variants.{i}.{_VARIANT_ALIASES[name]}"
-            for name in sorted(EXPECTED_VARIANT_KEYS - variant.model_fields_set)
-        )
-    return rules.rule_schema_drift(model.unknown_fields(), missing, [])
+        if not variant.model_fields_set >= EXPECTED_VARIANT_KEYS:
+            missing.extend(
+                f"variants.{i}.{_VARIANT_ALIASES[name]}"
+                for name in sorted(EXPECTED_VARIANT_KEYS - variant.model_fields_set)
+            )
+    unknown = model.unknown_fields() if _has_extra(model) else []
+    if not unknown and not missing:
+        return []
+    return rules.rule_schema_drift(unknown, missing, [])
 
 
 def contract_reasons(raw: Any, error: str | None) -> list[Reason]:
@@ -173,8 +189,8 @@ def _variant_rows(model: Product, variant: Variant, name: str, vat: Decimal) -> 
     )
 
 
-def product_rows(model: Product) -> ProductRows:
-    """The rows of a product that passed every rule."""
+def product_rows(model: Product, digest: str | None = None) -> ProductRows:
+    """The rows of a product that passed every rule (`digest`: its content hash, if known)."""
     name = model.title.get("sv") or ""
     vat = (model.vat_rate_percent or Decimal(0)) / 100
     languages = sorted(set(model.title) | set(model.description))
@@ -190,7 +206,7 @@ def product_rows(model: Product) -> ProductRows:
         )
     return ProductRows(
         external_id=product_key(model),
-        content_hash=content_hash(model),
+        content_hash=digest or content_hash(model),
         modified=model.last_modified,
         brand=(model.brand or "").strip() or None,
         values={"name": name[:300], "category": model.category, "vat_rate": vat},
@@ -221,12 +237,14 @@ def classify(
     records: Sequence[RecordResult[Product]],
     taken_skus: Mapping[str, str],
     overrides: Mapping[str, frozenset[str]],
+    hashes: Mapping[str, str] | None = None,
 ) -> Classified:
     """Split one page into valid product rows and quarantine items (all reasons each).
 
     `taken_skus` maps stored SKUs to their product's external id; `overrides` holds the
-    reason codes an admin accepted per product.
+    reason codes an admin accepted per product; `hashes` content hashes already computed.
     """
+    known = hashes or {}
     out = Classified()
     models: list[Product] = []
     for record in records:
@@ -257,7 +275,7 @@ def classify(
         if reasons:
             out.quarantined.append(_item(model, reasons))
         else:
-            out.valid.append(product_rows(model))
+            out.valid.append(product_rows(model, known.get(key)))
             out.models.append(model)
     return out
 

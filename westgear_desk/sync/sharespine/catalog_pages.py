@@ -8,7 +8,7 @@ by product and the refused product is quarantined instead of failing the run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -23,13 +23,16 @@ from westgear_desk.sync import quarantine
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.catalog_mapping import (
     classify,
+    content_hash,
     page_skus,
     product_key,
     raw_key,
 )
 from westgear_desk.sync.sharespine.catalog_upsert import (
     CodeIds,
+    Stored,
     sku_owners,
+    stored_products,
     unpublish,
     write_products,
 )
@@ -69,16 +72,21 @@ def write_page(
     """
     counts = RunCounts(fetched=len(records))
     keys = [record_key(r) for r in records]
-    taken = sku_owners(session, page_skus(records))
-    overrides = quarantine.overrides_for(session, RecordType.PRODUCT, keys)
-    page = classify(records, taken, overrides)
+    stored = stored_products(session, keys)
+    fresh, hashes, unchanged = split_unchanged(records, stored)
+    counts.unchanged = len(unchanged)
+    taken = sku_owners(session, page_skus(fresh))
+    overrides = quarantine.overrides_for(
+        session, RecordType.PRODUCT, [record_key(r) for r in fresh]
+    )
+    page = classify(fresh, taken, overrides, hashes)
     rest, targeted = page.valid, TargetedOutcome()
     if only:
         targeted = apply_targeted(session, page.valid, only, sync.codes)
         rest = targeted.rest
-    written = write_products(session, rest, sync.codes, run_id)
+    written = write_products(session, rest, sync.codes, run_id, stored)
     counts.created, counts.updated = written.created, written.updated + targeted.applied
-    counts.unchanged = written.unchanged + written.stale + targeted.stale
+    counts.unchanged += written.unchanged + written.stale + targeted.stale
     counts.written = counts.created + counts.updated
     valid_keys = [v.external_id for v in page.valid]
     counts.released = len(
@@ -88,7 +96,36 @@ def write_page(
         quarantine.store(session, page.quarantined, run_id=run_id)
         unpublish(session, [item.external_id for item in page.quarantined])
         counts.quarantined = len(page.quarantined)
-    return counts, page.seen
+    return counts, [*unchanged, *page.seen]
+
+
+def split_unchanged(
+    records: Sequence[RecordResult[Product]], stored: Mapping[str, Stored]
+) -> tuple[list[RecordResult[Product]], dict[str, str], list[str]]:
+    """Set aside records identical to a published version (nothing to check or write).
+
+    Returns the other records, the content hash of each parsed one by key, and the keys
+    set aside. What was published passed every rule in exactly this content.
+    """
+    fresh, hashes, unchanged = [], {}, []
+    for record in records:
+        if record.model is None:
+            fresh.append(record)
+            continue
+        key = product_key(record.model)
+        digest = content_hash(record.model)
+        before = stored.get(key)
+        if (
+            before is not None
+            and before.content_hash == digest
+            and before.published
+            and before.active
+        ):
+            unchanged.append(key)
+        else:
+            hashes[key] = digest
+            fresh.append(record)
+    return fresh, hashes, unchanged
 
 
 def apply_page(

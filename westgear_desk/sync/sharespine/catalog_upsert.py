@@ -9,7 +9,7 @@ rewritten, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
@@ -59,7 +59,9 @@ class WriteCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class _Stored:
+class Stored:
+    """What is stored of one product: its id, version and publishing state."""
+
     id: int
     content_hash: str | None
     published: bool
@@ -140,9 +142,9 @@ class CodeIds:
         return self.locations
 
 
-def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, _Stored]:
+def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, Stored]:
     """What is stored of these products (one query per chunk)."""
-    found: dict[str, _Stored] = {}
+    found: dict[str, Stored] = {}
     p = PRODUCTS.c
     for chunk in chunks(external_ids):
         rows = session.execute(
@@ -151,7 +153,7 @@ def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, 
             ).where(p.source_system == SOURCE, p.external_id.in_(chunk))
         )
         for row in rows:
-            found[row.external_id] = _Stored(
+            found[row.external_id] = Stored(
                 row.id, row.content_hash, row.published, row.active, row.source_modified_at
             )
     return found
@@ -171,11 +173,19 @@ def sku_owners(session: Session, skus: Sequence[str]) -> dict[str, str]:
 
 
 def write_products(
-    session: Session, rows: Sequence[ProductRows], codes: CodeIds, run_id: int | None
+    session: Session,
+    rows: Sequence[ProductRows],
+    codes: CodeIds,
+    run_id: int | None,
+    stored: Mapping[str, Stored] | None = None,
 ) -> WriteCounts:
-    """Upsert valid products and their children; unchanged and older versions are skipped."""
+    """Upsert valid products and their children; unchanged and older versions are skipped.
+
+    `stored` is what `stored_products` returned for these rows, if the caller has it.
+    """
     counts = WriteCounts()
-    stored = stored_products(session, [r.external_id for r in rows])
+    if stored is None:
+        stored = stored_products(session, [r.external_id for r in rows])
     todo = []
     for row in rows:
         before = stored.get(row.external_id)
