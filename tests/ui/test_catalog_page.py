@@ -224,3 +224,41 @@ def test_catalog_synced_from_the_sharespine_sandbox(
     page.search.setText(first_ean)
     page.search.flush()
     qtbot.waitUntil(lambda: (sel := page.selected_variant()) is not None and sel.ean == first_ean)
+
+
+def test_a_slow_query_never_blocks_the_gui_thread(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    warehouse_user: CurrentUser,
+    tasks: TaskRunner,
+    catalog: CatalogIds,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from westgear_desk.db import queries_catalog
+
+    release = threading.Event()
+    original = queries_catalog.variant_ids
+
+    def slow_ids(session: Session, query: object) -> list[int]:
+        assert release.wait(10)  # the database "takes its time"
+        return original(session, query)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queries_catalog, "variant_ids", slow_ids)
+    page = CatalogPage(ui_services, warehouse_user, tasks, auto_refresh_ms=0)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.model is not None and page.model.is_loading)
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    qtbot.waitUntil(lambda: len(ticks) >= 10)  # the event loop keeps turning meanwhile
+    assert page.model is not None
+    assert page.model.is_loading
+    release.set()
+    qtbot.waitUntil(lambda: page.model is not None and page.model.rowCount() == 4)
+    timer.stop()
