@@ -216,19 +216,20 @@ def test_bulk_discard_shows_progress_and_can_be_cancelled(
     def slow_discard(*args: Any) -> None:
         calls.append(1)
         if len(calls) == 2:  # hold the second job until the user has pressed Cancel
-            assert page._stop.wait(10)
+            assert page.bulk.stop_event.wait(10)
         original(*args)
 
     monkeypatch.setattr(jobs_service, "discard", slow_discard)
     # Cancel as soon as the first job reports progress: the last job must stay dead.
-    page.progress.valueChanged.connect(lambda value: value >= 1 and page.cancel_button.click())
+    page.bulk.progress.valueChanged.connect(
+        lambda value: value >= 1 and page.bulk.cancel_button.click()
+    )
     page.discard_button.click()
-    assert page.progress.isVisible()
-    assert page.cancel_button.isVisible()
+    assert page.bulk.isVisible()
     qtbot.waitUntil(lambda: "Avbrutet efter" in page.banner.message(), timeout=10_000)
     statuses = sorted(str(_job(ui_factory, job_id).status) for job_id in dead)
     assert statuses == ["dead", "discarded", "discarded"]
-    assert not page.progress.isVisible()
+    assert not page.bulk.isVisible()
 
 
 def test_warehouse_and_sales_cannot_act_on_jobs(

@@ -10,7 +10,6 @@ a cancel button.
 
 from __future__ import annotations
 
-import threading
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -40,6 +38,7 @@ from westgear_desk.services.auth import Permission, has_permission
 from westgear_desk.services.inbox import flow_environment
 from westgear_desk.services.jobs import BulkResult
 from westgear_desk.services.quarantine import RefetchRegistry, build_refetch_registry
+from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.formatting import format_datetime, format_number
 from westgear_desk.ui.i18n import language, register, tr
@@ -51,7 +50,7 @@ from westgear_desk.ui.widgets.search_field import SearchField
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
     from westgear_desk.services.auth import CurrentUser
-    from westgear_desk.ui.tasks import TaskContext, TaskError, TaskHandle, TaskRunner
+    from westgear_desk.ui.tasks import TaskError, TaskRunner
 
 register(
     {
@@ -82,29 +81,10 @@ register(
         "quarantine.detail.resolved": ("{status} av {who}: {note}", "{status} by {who}: {note}"),
         "quarantine.detail.field": ("fält {field}", "field {field}"),
         "quarantine.detail.overridden": ("(godtagen)", "(overridden)"),
-        "quarantine.done": (
-            "{done} klara, {failed} misslyckades.",
-            "{done} done, {failed} failed.",
-        ),
-        "quarantine.cancelled": ("Avbrutet efter {done}.", "Cancelled after {done}."),
     }
 )
 REASON_CODE_ROLE = Qt.ItemDataRole.UserRole + 1
 AUTO_REFRESH_MS = 15_000
-
-
-class StoppableProgress:
-    """Progress for a bulk service call: reports through the task, stops on the page's flag."""
-
-    def __init__(self, context: TaskContext, stop: threading.Event) -> None:
-        self._context, self._stop = context, stop
-
-    @property
-    def cancelled(self) -> bool:
-        return self._stop.is_set() or self._context.cancelled
-
-    def report(self, done: int, total: int, text: str = "") -> None:
-        self._context.report(done, total, text)
 
 
 def _detail(factory: sessionmaker[Session], entry_id: int) -> QuarantineDetail | None:
@@ -127,8 +107,6 @@ class QuarantinePage(QWidget):
         self.services, self.user, self.tasks = services, user, tasks
         self._reader = make_session_factory(reader_engine(services.engine))
         self.refetchers = RefetchRegistry()
-        self._bulk: TaskHandle | None = None
-        self._stop = threading.Event()
         self._reselect: list[int] = []
         self._sized = False
         self._detail_entry: QuarantineDetail | None = None
@@ -156,7 +134,7 @@ class QuarantinePage(QWidget):
 
     def _auto_refresh(self) -> None:
         """New quarantined records appear by themselves; the selection is kept."""
-        if self._bulk is None and not self.model.is_loading and self.isVisible():
+        if not self.bulk.busy and not self.model.is_loading and self.isVisible():
             self.refresh()
 
     # ------------------------------------------------------------------ layout
@@ -227,18 +205,16 @@ class QuarantinePage(QWidget):
         self.override_button = button("quarantine.override", "override", self._override)
         self.ignore_button = button("quarantine.ignore", "ignore", self._ignore)
         self.refetch_button = button("quarantine.refetch", "refetch", self._refetch)
-        self.progress = QProgressBar(self)
-        self.progress.hide()
-        self.cancel_button = button("action.cancel", "cancel_bulk", self._cancel_bulk)
-        self.cancel_button.hide()
+        self.bulk = BulkProgress(self.tasks, self)
+        self.bulk.finished.connect(self._bulk_done)
+        self.bulk.failed.connect(self._bulk_failed)
         row = QHBoxLayout()
         for widget in (
             self.release_button, self.override_button, self.ignore_button, self.refetch_button,
         ):  # fmt: skip
             row.addWidget(widget)
         row.addStretch(1)
-        row.addWidget(self.progress)
-        row.addWidget(self.cancel_button)
+        row.addWidget(self.bulk)
         return row
 
     # ------------------------------------------------------------------ page protocol
@@ -254,7 +230,7 @@ class QuarantinePage(QWidget):
     def shutdown(self) -> None:
         self._timer.stop()
         self.model.cancel()
-        self._cancel_bulk()
+        self.bulk.cancel()
 
     # ------------------------------------------------------------------ list and detail
 
@@ -337,7 +313,7 @@ class QuarantinePage(QWidget):
 
     def _update_actions(self) -> None:
         count = len(self.selected_ids()) if hasattr(self, "model") else 0
-        busy = self._bulk is not None
+        busy = hasattr(self, "bulk") and self.bulk.busy
         admin_tip = "" if self.user.is_admin else tr("quarantine.admin_only")
         for button, permission in (
             (self.release_button, Permission.RELEASE_QUARANTINE),
@@ -401,47 +377,18 @@ class QuarantinePage(QWidget):
 
     def _run_bulk(self, action: Any, ids: list[int], reason: str) -> None:
         factory, user = self.services.session_factory, self.user
-        stop = self._stop = threading.Event()
-
-        def work(context: TaskContext) -> BulkResult:
-            result: BulkResult = action(
-                factory, user, ids, reason, StoppableProgress(context, stop)
-            )
-            return result
-
-        self.progress.setRange(0, len(ids))
-        self.progress.setValue(0)
-        self.progress.setVisible(len(ids) > 1)
-        self.cancel_button.setVisible(len(ids) > 1)
-        self._bulk = self.tasks.run(
-            work, with_context=True, on_done=self._bulk_done, on_error=self._bulk_failed,
-            on_progress=lambda done, _total, _text: self.progress.setValue(done), owner=self,
-        )  # fmt: skip
+        self.bulk.start(lambda items, progress: action(factory, user, items, reason, progress), ids)
         self._update_actions()
 
-    def _cancel_bulk(self) -> None:
-        # Not the handle's cancel (that would drop the result): the work stops after the
-        # current item and still reports what it did.
-        self._stop.set()
-
-    def _bulk_finished(self) -> None:
-        self._bulk = None
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.refresh()
-
     def _bulk_done(self, result: BulkResult) -> None:
-        self._bulk_finished()
-        if result.failed:
-            first = next(iter(result.failed.values()))
-            summary = tr("quarantine.done", done=len(result.done), failed=len(result.failed))
-            self.banner.show_message(f"{summary} {first}")
-        elif result.cancelled:
-            self.banner.show_message(tr("quarantine.cancelled", done=len(result.done)))
+        self.refresh()
+        message = describe_result(result)
+        if message:
+            self.banner.show_message(message)
 
-    def _bulk_failed(self, error: TaskError) -> None:
-        self._bulk_finished()
-        self.banner.show_message(error.message)
+    def _bulk_failed(self, message: str) -> None:
+        self.refresh()
+        self.banner.show_message(message)
 
     def _show_error(self, error: TaskError) -> None:
         self.banner.show_message(error.message)

@@ -9,7 +9,6 @@ bulk task with progress and a cancel button. Everything loads in the TaskRunner.
 from __future__ import annotations
 
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -17,7 +16,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -33,12 +31,12 @@ from westgear_desk.services import jobs as jobs_service
 from westgear_desk.services.auth import Permission, has_permission
 from westgear_desk.services.jobs import BulkResult
 from westgear_desk.sync.job_admin import JobDetail
+from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
 from westgear_desk.ui.dialogs.payload_dialog import PayloadDialog
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.i18n import register, tr
 from westgear_desk.ui.models.health_models import attempts_model, jobs_model
 from westgear_desk.ui.models.lazy_table import ROW_ID_ROLE
-from westgear_desk.ui.pages.quarantine_page import StoppableProgress
 from westgear_desk.ui.pages.sync_health_chart import CallChart
 from westgear_desk.ui.pages.sync_health_tabs import (
     CallsTab,
@@ -54,7 +52,7 @@ from westgear_desk.ui.widgets.search_field import SearchField
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
     from westgear_desk.services.auth import CurrentUser
-    from westgear_desk.ui.tasks import TaskContext, TaskError, TaskHandle, TaskRunner
+    from westgear_desk.ui.tasks import TaskError, TaskRunner
 
 register(
     {
@@ -72,11 +70,6 @@ register(
         "health.ask.retry": ("Försök igen med {count} jobb", "Retry {count} job(s)"),
         "health.ask.discard": ("Kasta {count} jobb", "Discard {count} job(s)"),
         "health.admin_only": ("Endast administratörer.", "Administrators only."),
-        "health.bulk.result": (
-            "{done} klara, {failed} misslyckades.",
-            "{done} done, {failed} failed.",
-        ),
-        "health.bulk.cancelled": ("Avbrutet efter {done}.", "Cancelled after {done}."),
         "health.all_integrations": ("Alla integrationer", "All integrations"),
     }
 )
@@ -107,8 +100,6 @@ class SyncHealthPage(QWidget):
         super().__init__()
         self.services, self.user, self.tasks = services, user, tasks
         self._reader = make_session_factory(reader_engine(services.engine))
-        self._bulk: TaskHandle | None = None
-        self._stop = threading.Event()
         self._detail: JobDetail | None = None
         self._all_jobs: list[JobRow] = []
         self._jobs_loader, self._detail_loader = LatestOnly(tasks), LatestOnly(tasks)
@@ -179,17 +170,15 @@ class SyncHealthPage(QWidget):
         self.retry_button = self._button(tab, "health.retry", "retry", self._retry)
         self.edit_button = self._button(tab, "health.edit_retry", "edit_retry", self._edit_retry)
         self.discard_button = self._button(tab, "health.discard", "discard", self._discard)
-        self.progress = QProgressBar(tab)
-        self.progress.hide()
-        self.cancel_button = self._button(tab, "action.cancel", "cancel_bulk", self._cancel_bulk)
-        self.cancel_button.hide()
+        self.bulk = BulkProgress(self.tasks, tab)
+        self.bulk.finished.connect(self._bulk_done)
+        self.bulk.failed.connect(self._bulk_failed)
         bar = QHBoxLayout()
         bar.addWidget(self.integration)
         for widget in (self.retry_button, self.edit_button, self.discard_button):
             bar.addWidget(widget)
         bar.addStretch(1)
-        bar.addWidget(self.progress)
-        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.bulk)
         layout = QVBoxLayout(tab)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
@@ -222,11 +211,11 @@ class SyncHealthPage(QWidget):
 
     def shutdown(self) -> None:
         self._timer.stop()
-        self._cancel_bulk()
+        self.bulk.cancel()
 
     def _auto_refresh(self) -> None:
         """Keep the chart, dead jobs and runs current; lists the user is working in stay put."""
-        if self._bulk is not None or not self.isVisible():
+        if self.bulk.busy or not self.isVisible():
             return
         self._load_jobs()
         self.runs.load()
@@ -234,10 +223,6 @@ class SyncHealthPage(QWidget):
         for tab in (self.inbox, self.calls):
             if self.tabs.currentWidget() is tab and not tab.table.selectionModel().hasSelection():
                 tab.load()
-
-    def _cancel_bulk(self) -> None:
-        """Stop a bulk action after its current job; it still reports what it did."""
-        self._stop.set()
 
     def _search(self, text: str) -> None:
         self.inbox.search_text = text
@@ -296,7 +281,7 @@ class SyncHealthPage(QWidget):
 
     def _update_actions(self) -> None:
         count = len(self.selected_job_ids()) if hasattr(self, "jobs_table") else 0
-        idle = self._bulk is None
+        idle = not (hasattr(self, "bulk") and self.bulk.busy)
         tip = "" if self.user.is_admin else tr("health.admin_only")
         for button, permission, need in (
             (self.retry_button, Permission.RETRY_JOBS, count > 0),
@@ -339,42 +324,18 @@ class SyncHealthPage(QWidget):
 
     def _run_bulk(self, action: Any, ids: list[int], reason: str) -> None:
         factory, user = self.services.session_factory, self.user
-        stop = self._stop = threading.Event()
-
-        def work(context: TaskContext) -> BulkResult:
-            result: BulkResult = action(
-                factory, user, ids, reason, StoppableProgress(context, stop)
-            )
-            return result
-
-        self.progress.setRange(0, len(ids))
-        self.progress.setValue(0)
-        self.progress.setVisible(len(ids) > 1)
-        self.cancel_button.setVisible(len(ids) > 1)
-        self._bulk = self.tasks.run(
-            work, with_context=True, on_done=self._bulk_done, on_error=self._bulk_failed,
-            on_progress=lambda done, _total, _text: self.progress.setValue(done), owner=self,
-        )  # fmt: skip
+        self.bulk.start(lambda items, progress: action(factory, user, items, reason, progress), ids)
         self._update_actions()
 
-    def _bulk_finished(self) -> None:
-        self._bulk = None
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.refresh()
-
     def _bulk_done(self, result: BulkResult) -> None:
-        self._bulk_finished()
-        if result.failed:
-            first = next(iter(result.failed.values()))
-            summary = tr("health.bulk.result", done=len(result.done), failed=len(result.failed))
-            self.banner.show_message(f"{summary} {first}")
-        elif result.cancelled:
-            self.banner.show_message(tr("health.bulk.cancelled", done=len(result.done)))
+        self.refresh()
+        message = describe_result(result)
+        if message:
+            self.banner.show_message(message)
 
-    def _bulk_failed(self, error: TaskError) -> None:
-        self._bulk_finished()
-        self.banner.show_message(error.message)
+    def _bulk_failed(self, message: str) -> None:
+        self.refresh()
+        self.banner.show_message(message)
 
     def _show_error(self, error: TaskError) -> None:
         self.banner.show_message(error.message)
