@@ -12,8 +12,9 @@ and measures:
 - ``start_cpu_s``: the CPU time the process used until then (the wall time above grows when
   other work shares the CPUs; ``load_average_1m`` says how busy the machine was);
 - ``max_stall_ms``: the longest gap between ticks of a 1 ms GUI-thread heartbeat while the
-  table is scrolled from the first to the last of the 100,000 rows (rows exposed page by page
-  with fetchMore, their data loaded in the TaskRunner).
+  table is scrolled from the first to the last of the 100,000 rows, two screens per 16 ms
+  frame (rows exposed page by page with fetchMore, their data loaded in the TaskRunner). A gap
+  includes painting the frame itself; ``stalls_over_50ms`` counts the gaps above the target.
 
 Targets (issue 6): start < 2 s, search < 200 ms, no stall > 50 ms. The last line printed is one
 JSON object ``{"sqlite": {...}, "postgresql": {...}}``.
@@ -160,7 +161,7 @@ def _measure_search(app: Any, page: Any) -> tuple[float, float]:
     return search_ms, typing_ms
 
 
-def _measure_scroll(app: Any, page: Any) -> tuple[float, int]:
+def _measure_scroll(app: Any, page: Any) -> tuple[float, int, int]:
     from PySide6.QtCore import Qt, QTimer
 
     table, model = page.table, page.model
@@ -172,11 +173,11 @@ def _measure_scroll(app: Any, page: Any) -> tuple[float, int]:
     heartbeat.setInterval(1)
     heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
 
-    def scroll() -> None:
-        bar.setValue(min(bar.value() + 4 * bar.pageStep(), bar.maximum()))
+    def scroll() -> None:  # a fast drag: two screens per frame at 60 frames a second
+        bar.setValue(min(bar.value() + 2 * bar.pageStep(), bar.maximum()))
 
     driver = QTimer()
-    driver.setInterval(8)
+    driver.setInterval(16)
     driver.timeout.connect(scroll)
     heartbeat.start()
     driver.start()
@@ -190,8 +191,9 @@ def _measure_scroll(app: Any, page: Any) -> tuple[float, int]:
     _wait(app, lambda: model.row_at(last) is not None)
     driver.stop()
     heartbeat.stop()
-    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(beats)]
-    return max(gaps, default=0.0), model.rowCount()
+    gaps = sorted((b - a) * 1000 for a, b in itertools.pairwise(beats))
+    over = sum(1 for gap in gaps if gap > 50)
+    return (gaps[-1] if gaps else 0.0), over, model.rowCount()
 
 
 def child_main() -> None:
@@ -220,7 +222,7 @@ def child_main() -> None:
     start_s = time.time() - spawned
     start_cpu_s = time.process_time()
     search_ms, typing_ms = _measure_search(app, page)
-    max_stall_ms, rows = _measure_scroll(app, page)
+    max_stall_ms, stalls, rows = _measure_scroll(app, page)
     window.close()
     services.engine.dispose()
     print(
@@ -232,6 +234,7 @@ def child_main() -> None:
                 "search_ms": round(search_ms, 1),
                 "typing_ms": round(typing_ms, 1),
                 "max_stall_ms": round(max_stall_ms, 1),
+                "stalls_over_50ms": stalls,
                 "rows_scrolled": rows,
             }
         )

@@ -18,6 +18,11 @@ message; anything else becomes a calm "unexpected error" message while the trace
 log, never to a dialog. A cancelled handle never calls back (a stale query result is dropped).
 When `on_error` is omitted, the runner emits `error_occurred(message)` for the window to show.
 
+Work threads share the GIL with the GUI thread; by default CPython lets a thread keep it for
+5 ms before it must hand it over, and with several busy workers the GUI thread queues behind
+each of them. The runner lowers the switch interval to `GIL_SWITCH_INTERVAL_S` so painting and
+input wait at most about that long for the interpreter.
+
 Signals: `error_occurred(str)`, `busy_changed(bool)`.
 """
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +43,8 @@ from westgear_desk.errors import KnownError
 from westgear_desk.ui.i18n import tr
 
 _log = logging.getLogger(__name__)
-DEFAULT_MAX_THREADS = 4
+DEFAULT_MAX_THREADS = 3
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 class TaskCancelled(Exception):
@@ -155,6 +162,8 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = DEFAULT_MAX_THREADS):
         super().__init__(parent)
+        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._ids = itertools.count(1)

@@ -45,9 +45,14 @@ DEFAULT_PAGE_SIZE = 200
 DEFAULT_MAX_CACHED_ROWS = 20_000
 ROW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 AnyIndex = QModelIndex | QPersistentModelIndex
-_CELL_ROLES: Final = frozenset(
-    {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole}
-)
+_DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP: Final = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND: Final = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN: Final = int(Qt.ItemDataRole.TextAlignmentRole)
+_ROW_ID: Final = int(ROW_ID_ROLE)
+#: data() answers these roles only; every other role returns at once (views ask for ~10 roles
+#: per cell on every paint, so the early exit matters when scrolling).
+_HANDLED: Final = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _ALIGN, _ROW_ID})
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,14 @@ class _Gone:
 
 
 _GONE: Final = _Gone()
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[RowT]):
+    """A cached row and its display texts, formatted in the worker thread, not while painting."""
+
+    row: RowT
+    texts: tuple[str, ...]
 
 
 def _load_ids(
@@ -142,7 +155,13 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._exposed = 0
         self._complete = False
         self._first_shown = False
-        self._rows: OrderedDict[int, RowT | _Gone] = OrderedDict()
+        self._rows: OrderedDict[int, _Entry[RowT] | _Gone] = OrderedDict()
+        self._loading_text = tr("common.loading")
+        left, right = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
+        self._alignments = [
+            int((right if c.align_right else left) | Qt.AlignmentFlag.AlignVCenter)
+            for c in self._columns
+        ]
         self._row_gen: dict[int, int] = {}
         self._data_gen = 0
         self._layout_gen = 0
@@ -199,7 +218,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._handle = self._tasks.run(
             _load_ids,
             self._fetch_ids,
-            self._fetch_rows,
+            self._load_rows,
             self._query,
             self._sort,
             self._page_size,
@@ -215,7 +234,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         """The cached row object at `row`, or None while it is not loaded."""
         record_id = self.id_at(row)
         cached = None if record_id is None else self._rows.get(record_id)
-        return None if cached is None or isinstance(cached, _Gone) else cached
+        return None if cached is None or isinstance(cached, _Gone) else cached.row
 
     def row_of(self, record_id: int) -> int | None:
         """The row showing `record_id`, exposing more pages if needed; None if not matched."""
@@ -257,29 +276,27 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= self._exposed:
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        if role not in _HANDLED or not index.isValid():
             return None
-        column = self._columns[index.column()]
-        if role == ROW_ID_ROLE:
-            return self._ids[index.row()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            right = column.align_right
-            horizontal = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        if role not in _CELL_ROLES:
+        row_no, column = index.row(), index.column()
+        if row_no >= self._exposed:
             return None
-        row = self._cached(index.row())
-        if row is None:
-            return tr("common.loading") if role == Qt.ItemDataRole.DisplayRole else None
-        if isinstance(row, _Gone):
-            return "" if role == Qt.ItemDataRole.DisplayRole else None
-        return self._cell(column, row, role)
+        if role == _ALIGN:
+            return self._alignments[column]
+        if role == _ROW_ID:
+            return self._ids[row_no]
+        entry = self._cached(row_no)
+        if entry is None:
+            return self._loading_text if role == _DISPLAY else None
+        if isinstance(entry, _Gone):
+            return "" if role == _DISPLAY else None
+        if role == _DISPLAY:
+            return entry.texts[column]
+        return self._cell(self._columns[column], entry.row, role)
 
     def _cell(self, column: Column[RowT], row: RowT, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.display(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return column.tooltip(row) if column.tooltip is not None else None
         color = column.color(row) if column.color is not None else None
         return QColor(color) if color else None
@@ -318,7 +335,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             done = partial(self._first_ready, self._query_gen)
         self._handle = self._tasks.run(
             loader,
-            self._fetch_rows,
+            self._load_rows,
             self._query,
             self._sort,
             self._page_size,
@@ -327,7 +344,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             owner=self,
         )
 
-    def _all_ready(self, generation: int, result: IdsResult[RowT]) -> None:
+    def _all_ready(self, generation: int, result: IdsResult[_Entry[RowT]]) -> None:
         if generation != self._query_gen:
             return
         self._reset(result.ids, result.first_rows)
@@ -335,7 +352,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self.first_page_ready.emit()
         self.query_finished.emit(len(self._ids))
 
-    def _first_ready(self, generation: int, result: IdsResult[RowT]) -> None:
+    def _first_ready(self, generation: int, result: IdsResult[_Entry[RowT]]) -> None:
         if generation != self._query_gen:
             return
         self._reset(result.ids, result.first_rows)
@@ -363,7 +380,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             self._reset(list(ids), [], exposed=self._exposed)
         self.query_finished.emit(len(self._ids))
 
-    def _refresh_ready(self, generation: int, result: IdsResult[RowT]) -> None:
+    def _refresh_ready(self, generation: int, result: IdsResult[_Entry[RowT]]) -> None:
         if generation != self._query_gen:
             return
         old, new = self._ids, result.ids
@@ -383,7 +400,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
 
     # ------------------------------------------------------------------ layout changes
 
-    def _reset(self, ids: list[int], rows: Sequence[RowT], exposed: int = 0) -> None:
+    def _reset(self, ids: list[int], rows: Sequence[_Entry[RowT]], exposed: int = 0) -> None:
         self.beginResetModel()
         self._drop_page_loads()
         self._ids = ids
@@ -422,7 +439,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
 
     # ------------------------------------------------------------------ row cache
 
-    def _cached(self, row: int) -> RowT | _Gone | None:
+    def _cached(self, row: int) -> _Entry[RowT] | _Gone | None:
         record_id = self._ids[row]
         cached = self._rows.get(record_id)
         if cached is None or self._row_gen.get(record_id, -1) < self._data_gen:
@@ -437,7 +454,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         start = page_no * self._page_size
         ids = self._ids[start : start + self._page_size]
         self._loading[page_no] = self._tasks.run(
-            self._fetch_rows,
+            self._load_rows,
             ids,
             on_done=partial(self._page_ready, self._layout_gen, self._data_gen, page_no, ids),
             on_error=partial(self._page_failed, self._layout_gen, self._data_gen, page_no, ids),
@@ -445,7 +462,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         )
 
     def _page_ready(
-        self, layout: int, data: int, page_no: int, ids: list[int], rows: Sequence[RowT]
+        self, layout: int, data: int, page_no: int, ids: list[int], rows: Sequence[_Entry[RowT]]
     ) -> None:
         if layout == self._layout_gen:
             self._loading.pop(page_no, None)
@@ -458,9 +475,19 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._page_ready(layout, data, page_no, ids, [])  # shown empty; no retry loop
         self.load_failed.emit(error.message)
 
-    def _store(self, rows: Sequence[RowT], ids: Sequence[int], data: int | None = None) -> None:
+    def _load_rows(self, ids: Sequence[int]) -> list[_Entry[RowT]]:
+        """Runs in the worker: the rows and their display texts."""
+        columns = self._columns
+        return [
+            _Entry(row, tuple(column.display(row) for column in columns))
+            for row in self._fetch_rows(ids)
+        ]
+
+    def _store(
+        self, entries: Sequence[_Entry[RowT]], ids: Sequence[int], data: int | None = None
+    ) -> None:
         generation = self._data_gen if data is None else data
-        by_id = {self._row_id(row): row for row in rows}
+        by_id = {self._row_id(entry.row): entry for entry in entries}
         for record_id in ids:
             self._rows[record_id] = by_id.get(record_id, _GONE)
             self._rows.move_to_end(record_id)
