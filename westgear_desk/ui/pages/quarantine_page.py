@@ -10,7 +10,6 @@ a cancel button.
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
@@ -19,8 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
     QTableView,
@@ -40,10 +37,10 @@ from westgear_desk.services.jobs import BulkResult
 from westgear_desk.services.quarantine import RefetchRegistry, build_refetch_registry
 from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
-from westgear_desk.ui.formatting import format_datetime, format_number
-from westgear_desk.ui.i18n import language, register, tr
+from westgear_desk.ui.formatting import format_number
+from westgear_desk.ui.i18n import register, tr
 from westgear_desk.ui.models.quarantine_model import QuarantineModel
-from westgear_desk.ui.pages.quarantine_payload import PayloadView
+from westgear_desk.ui.pages.quarantine_detail import QuarantineDetailPane
 from westgear_desk.ui.widgets.error_banner import ErrorBanner
 from westgear_desk.ui.widgets.search_field import SearchField
 
@@ -73,17 +70,8 @@ register(
         "quarantine.ask.ignore": ("Ignorera {count} post(er)", "Ignore {count} record(s)"),
         "quarantine.ask.override": ("Godta anledningen {code}", "Override the reason {code}"),
         "quarantine.ask.refetch": ("Hämta {count} post(er) igen", "Re-fetch {count} record(s)"),
-        "quarantine.detail.empty": ("Välj en post.", "Select a record."),
-        "quarantine.detail.seen": (
-            "Först sedd {first} · senast sedd {last}",
-            "First seen {first} · last seen {last}",
-        ),
-        "quarantine.detail.resolved": ("{status} av {who}: {note}", "{status} by {who}: {note}"),
-        "quarantine.detail.field": ("fält {field}", "field {field}"),
-        "quarantine.detail.overridden": ("(godtagen)", "(overridden)"),
     }
 )
-REASON_CODE_ROLE = Qt.ItemDataRole.UserRole + 1
 AUTO_REFRESH_MS = 15_000
 
 
@@ -174,24 +162,11 @@ class QuarantinePage(QWidget):
         layout.addLayout(self._build_actions())
 
     def _build_detail(self) -> QWidget:
-        pane = QWidget(self)
-        self.detail_header = QLabel(tr("quarantine.detail.empty"), pane)
-        self.detail_header.setObjectName("quarantine_header")
-        self.detail_header.setWordWrap(True)
-        self.reasons = QListWidget(pane)
-        self.reasons.setObjectName("reasons")
-        self.reasons.setMaximumHeight(120)
+        self.detail_pane = QuarantineDetailPane(self)
+        pane = self.detail_pane
+        self.detail_header, self.reasons = pane.header, pane.reasons
+        self.payload, self.history = pane.payload, pane.history
         self.reasons.currentItemChanged.connect(lambda *_a: self._update_actions())
-        self.payload = PayloadView(pane)
-        self.history = QLabel(pane)
-        self.history.setObjectName("quarantine_history")
-        self.history.setWordWrap(True)
-        layout = QVBoxLayout(pane)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.detail_header, self.reasons):
-            layout.addWidget(widget)
-        layout.addWidget(self.payload, 1)
-        layout.addWidget(self.history)
         return pane
 
     def _build_actions(self) -> QHBoxLayout:
@@ -272,37 +247,10 @@ class QuarantinePage(QWidget):
                        on_error=self._show_error, owner=self)  # fmt: skip
 
     def _show_detail(self, detail: QuarantineDetail | None) -> None:
-        current = self.selected_ids()
-        if detail is not None and current != [detail.row.id]:
+        if detail is not None and self.selected_ids() != [detail.row.id]:
             return  # the selection moved on while this loaded
         self._detail_entry = detail
-        self.reasons.clear()
-        if detail is None:
-            self.detail_header.setText(tr("quarantine.detail.empty"))
-            self.payload.clear_payload()
-            self.history.clear()
-            self._update_actions()
-            return
-        self.detail_header.setText(_header_html(detail))
-        lang = language()
-        for reason in detail.row.reasons:
-            text = reason.message(lang)
-            if reason.field:
-                text += f" — {tr('quarantine.detail.field', field=reason.field)}"
-            if reason.code in detail.row.overridden:
-                text += f" {tr('quarantine.detail.overridden')}"
-            item = QListWidgetItem(text, self.reasons)
-            item.setData(REASON_CODE_ROLE, reason.code)
-            item.setToolTip(reason.code)
-        fields = [r.field for r in detail.row.open_reasons if r.field]
-        self.payload.show_payload(detail.raw_payload, fields)
-        self.history.setText(
-            "<br>".join(
-                f"{escape(format_datetime(h.at))} {escape(h.username)}: {escape(h.action)}"
-                f" – {escape(h.reason or '')}"
-                for h in detail.history
-            )
-        )
+        self.detail_pane.show_detail(detail)
         self._update_actions()
 
     # ------------------------------------------------------------------ actions
@@ -365,7 +313,7 @@ class QuarantinePage(QWidget):
         ids = self.selected_ids()
         if item is None or len(ids) != 1:
             return
-        code = str(item.data(REASON_CODE_ROLE))
+        code = self.detail_pane.selected_code() or ""
         reason = self._ask("quarantine.ask.override", code=code)
         if not reason:
             return
@@ -392,25 +340,3 @@ class QuarantinePage(QWidget):
 
     def _show_error(self, error: TaskError) -> None:
         self.banner.show_message(error.message)
-
-
-def _header_html(detail: QuarantineDetail) -> str:
-    row = detail.row
-    seen = tr(
-        "quarantine.detail.seen",
-        first=format_datetime(row.first_seen_at),
-        last=format_datetime(row.last_seen_at),
-    )
-    text = (
-        f"<b>{escape(row.source_system)} {escape(row.record_type)} {escape(row.external_id)}</b>"
-        f" – {escape(tr(f'quarantine.status.{row.status}'))}<br>{escape(seen)}"
-    )
-    if row.resolved_by:
-        resolved = tr(
-            "quarantine.detail.resolved",
-            status=tr(f"quarantine.status.{row.status}"),
-            who=row.resolved_by,
-            note=detail.resolution_note or "",
-        )
-        text += f"<br>{escape(resolved)}"
-    return text
