@@ -309,11 +309,10 @@ class QuarantinePage(QWidget):
         self._run_bulk(work, ids, reason)
 
     def _override(self) -> None:
-        item = self.reasons.currentItem()
+        code = self.detail_pane.selected_code()
         ids = self.selected_ids()
-        if item is None or len(ids) != 1:
+        if code is None or len(ids) != 1:
             return
-        code = self.detail_pane.selected_code() or ""
         reason = self._ask("quarantine.ask.override", code=code)
         if not reason:
             return
