@@ -86,6 +86,10 @@ register(
             "{name} stored in keyring.",
         ),
         "settings.credentials": ("Inloggningsuppgifter", "Credentials"),
+        "settings.webhooks": (
+            "Mottagare av webhooks (serve-webhooks)",
+            "Webhook receiver (serve-webhooks)",
+        ),
     }
 )
 ENDPOINTS = ("sharespine", "fortnox", "klarna", "postnord", "dhl", "smtp")
@@ -267,6 +271,13 @@ class SettingsPage(QWidget):
             inner.addWidget(test)
             inner.addWidget(result)
             layout.addWidget(box)
+        webhooks = QGroupBox(tr("settings.webhooks"), content)
+        webhooks.setObjectName("integration_webhooks")
+        self.forms["integrations.webhooks"] = SectionForm(
+            settings.integrations.webhooks, "webhooks", webhooks
+        )
+        QVBoxLayout(webhooks).addWidget(self.forms["integrations.webhooks"])
+        layout.addWidget(webhooks)
         return content
 
     def _credential_row(self, state: CredentialState, parent: QWidget) -> CredentialRow:
@@ -288,7 +299,8 @@ class SettingsPage(QWidget):
         )
         sections: dict[str, dict[str, Any]] = {
             "integrations": {
-                name: self.forms[f"integrations.{name}"].values() for name in ENDPOINTS
+                name: self.forms[f"integrations.{name}"].values()
+                for name in (*ENDPOINTS, "webhooks")
             },
             **{key: self.forms[key].values() for key in ("schedules", "retry", "company")},
         }
