@@ -96,6 +96,7 @@ def test_admin_stores_a_credential_in_the_keyring_only(
 
     _field(page, "company.name").setText("WestGear Marin AB")
     _field(page, "webhooks.port").setText("8999")
+    _field(page, "invoice_policy.trigger").setText("on_shipment")
     page.retry_overrides.setPlainText("klarna.capture = 0, 60, 600; jitter 0.2\nfortnox = 5, 50")
     page.save_button.click()
     qtbot.waitUntil(settings_file.exists)
@@ -106,6 +107,7 @@ def test_admin_stores_a_credential_in_the_keyring_only(
     saved = load_settings(settings_file)
     assert saved.company.name == "WestGear Marin AB"
     assert saved.integrations.webhooks.port == 8999
+    assert saved.invoice_policy.trigger == "on_shipment"
     assert saved.retry.overrides["klarna.capture"].schedule_s == [0, 60, 600]
     assert saved.retry.overrides["klarna.capture"].jitter == 0.2
     assert saved.retry.overrides["fortnox"].schedule_s == [5, 50]

@@ -71,6 +71,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "website": ("Webbplats", "Website"),
     "bankgiro": ("Bankgiro", "Bankgiro"),
     "plusgiro": ("Plusgiro", "Plusgiro"),
+    "trigger": (
+        "Fakturera vid (on_capture, on_shipment, manual)",
+        "Invoice on (on_capture, on_shipment, manual)",
+    ),
+    "b2b_payment_terms_days": ("Betalningsvillkor B2B (dagar)", "B2B payment terms (days)"),
 }
 
 

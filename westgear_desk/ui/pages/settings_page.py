@@ -53,6 +53,7 @@ register(
         "settings.tab.schedules": ("Scheman", "Schedules"),
         "settings.tab.retry": ("Omförsök", "Retries"),
         "settings.tab.company": ("Företag", "Company"),
+        "settings.tab.invoicing": ("Fakturering", "Invoicing"),
         "settings.database.url": (
             "Databas-URL (tom = inbyggd SQLite-fil; PostgreSQL: postgresql://värd/databas)",
             "Database URL (empty = built-in SQLite file; PostgreSQL: postgresql://host/db)",
@@ -199,7 +200,8 @@ class SettingsPage(QWidget):
         self.tabs.addTab(self._scroll(self._integrations_tab(settings)),
                          tr("settings.tab.integrations"))  # fmt: skip
         for key, name in (("schedules", "settings.tab.schedules"), ("retry", "settings.tab.retry"),
-                          ("company", "settings.tab.company")):  # fmt: skip
+                          ("company", "settings.tab.company"),
+                          ("invoice_policy", "settings.tab.invoicing")):  # fmt: skip
             self.forms[key] = SectionForm(getattr(settings, key), key, self)
             content: QWidget = self.forms[key]
             if key == "retry":
@@ -302,7 +304,10 @@ class SettingsPage(QWidget):
                 name: self.forms[f"integrations.{name}"].values()
                 for name in (*ENDPOINTS, "webhooks")
             },
-            **{key: self.forms[key].values() for key in ("schedules", "retry", "company")},
+            **{
+                key: self.forms[key].values()
+                for key in ("schedules", "retry", "company", "invoice_policy")
+            },
         }
         problems = []
         try:
