@@ -47,6 +47,8 @@ FAULT_WINDOW_S: Final = 60.0
 #: Flows run once at start, so the first screens are not empty; then one failing run.
 KICKOFF_FLOWS: Final = ("catalog", "customers_orders", "orders", "customers")
 FAILING_FLOW: Final = "stock_price"
+EVENT_LOG: Final = "/api/log/event"
+PRODUCTS: Final = "/api/product"
 
 
 @dataclass
@@ -115,21 +117,25 @@ class Demo:
         store_demo_credentials(self.cluster.describe())
 
     def _kickoff(self) -> None:
-        """Run the first syncs now, then one run with Sharespine failing (Sync health shows it),
-        then leave the event log failing for the fault window (its jobs go to "needs action")."""
+        """Run the first syncs now (Sharespine's event log already failing, so the jobs that
+        report quarantined products go to "needs action"), then one stock/price run with
+        Sharespine's product listing failing, so Sync health shows a failed run."""
         assert self.desk is not None
         assert self.cluster is not None
         desk, cluster = self.desk, self.cluster
+        faulty = self.options.fault_window_s > 0
+        if faulty:
+            cluster.set_faults("sharespine", error_rate=1.0, only_paths=[EVENT_LOG])
         names = desk.flows.names()
         for name in KICKOFF_FLOWS:
             if name in names and not desk.stopping:
                 desk.runner.run_manual(desk.flows.get(name))
-        if self.options.fault_window_s <= 0 or desk.stopping:
+        if not faulty or desk.stopping:
             return
         if FAILING_FLOW in names:
-            cluster.set_faults("sharespine", error_rate=1.0, only_paths=["/api/product"])
+            cluster.set_faults("sharespine", error_rate=1.0, only_paths=[PRODUCTS, EVENT_LOG])
             desk.runner.run_manual(desk.flows.get(FAILING_FLOW))
-        cluster.set_faults("sharespine", error_rate=1.0, only_paths=["/api/log/event"])
+            cluster.set_faults("sharespine", error_rate=1.0, only_paths=[EVENT_LOG])
         self._fault_timer = threading.Timer(self.options.fault_window_s, self._lift_faults)
         self._fault_timer.daemon = True
         self._fault_timer.start()

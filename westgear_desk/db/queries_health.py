@@ -1,10 +1,10 @@
 """Per-integration health for the status bar lights, from recent sync runs, dead jobs and calls.
 
 The rule (`classify`), so a light means the same thing everywhere:
-- failing: the latest run of one of its schedules failed, or at least half of its last 15
-  minutes' calls failed (at least 3 calls);
+- failing: the latest run of one of its schedules failed, or its latest 3 calls all failed
+  (no answer or 5xx), i.e. it is failing right now;
 - degraded: it has dead jobs ("needs action"), a failed run in the last 24 hours, or more than
-  one call in ten failing;
+  one call in ten failed in the last 15 minutes;
 - ok: something ran or was called in the last 24 hours and none of the above;
 - idle: nothing at all yet.
 """
@@ -24,6 +24,8 @@ from westgear_desk.db.enums import JobStatus, SyncRunStatus
 from westgear_desk.db.models import ApiCall, Job, SyncRun
 
 CALL_WINDOW: Final = dt.timedelta(minutes=15)
+#: This many latest calls failing in a row make the light red.
+FAILING_STREAK: Final = 3
 RUN_WINDOW: Final = dt.timedelta(hours=24)
 #: Standard flow names (sync/flows.py `standard_schedules`) and the integration they serve.
 SCHEDULE_INTEGRATIONS: Final[dict[str, str]] = {
@@ -55,6 +57,7 @@ class IntegrationHealth:
     dead_jobs: int
     calls_15m: int
     errors_15m: int
+    failing_streak: int = 0
 
 
 def integration_of_schedule(schedule: str, integrations: Sequence[str]) -> str | None:
@@ -74,9 +77,10 @@ def classify(
     calls: int,
     errors: int,
     any_activity: bool,
+    failing_streak: int = 0,
 ) -> HealthLevel:
     """Apply the rule in the module docstring."""
-    if last_run_failed or (calls >= 3 and errors * 2 >= calls):
+    if last_run_failed or failing_streak >= FAILING_STREAK:
         return HealthLevel.FAILING
     if dead_jobs or failed_runs_24h or (calls and errors * 10 > calls):
         return HealthLevel.DEGRADED
@@ -92,6 +96,7 @@ class _Facts:
     dead: int = 0
     calls: int = 0
     errors: int = 0
+    streak: int = 0
 
 
 def integration_health(
@@ -156,6 +161,25 @@ def _add_calls(session: Session, facts: dict[str, _Facts], now: dt.datetime) -> 
         if system in facts:
             facts[system].calls += int(calls)
             facts[system].errors += int(errors)
+    for system, fact in facts.items():
+        if fact.errors:
+            fact.streak = _failing_streak(session, system, now)
+
+
+def _failing_streak(session: Session, system: str, now: dt.datetime) -> int:
+    """How many of the system's latest calls (up to FAILING_STREAK) failed in a row."""
+    latest = session.scalars(
+        select(ApiCall.status_code)
+        .where(ApiCall.system == system, ApiCall.at >= now - CALL_WINDOW)
+        .order_by(ApiCall.at.desc(), ApiCall.id.desc())
+        .limit(FAILING_STREAK)
+    )
+    streak = 0
+    for status in latest:
+        if status is not None and status < 500:
+            break
+        streak += 1
+    return streak
 
 
 def _result(name: str, fact: _Facts) -> IntegrationHealth:
@@ -166,6 +190,7 @@ def _result(name: str, fact: _Facts) -> IntegrationHealth:
         calls=fact.calls,
         errors=fact.errors,
         any_activity=fact.last_run_at is not None or fact.calls > 0,
+        failing_streak=fact.streak,
     )
     return IntegrationHealth(
         name,
@@ -176,4 +201,5 @@ def _result(name: str, fact: _Facts) -> IntegrationHealth:
         fact.dead,
         fact.calls,
         fact.errors,
+        fact.streak,
     )

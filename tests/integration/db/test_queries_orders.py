@@ -175,13 +175,18 @@ def test_integration_health(session_factory: sessionmaker[Session]) -> None:
                 Job(kind="klarna.capture", idempotency_key="k", status=JobStatus.DEAD),
                 *[
                     ApiCall(
-                        system="postnord",
+                        system=system,
                         method="GET",
                         endpoint="/x",
                         latency_ms=5,
-                        status_code=503 if i < 2 else 200,
+                        status_code=status,
+                        at=now - dt.timedelta(minutes=5 - i),
                     )
-                    for i in range(4)
+                    for system, statuses in (
+                        ("postnord", (200, 200, 503, 503, None)),  # failing right now
+                        ("fortnox", (503, 503, 503, 503, 200)),  # recovered
+                    )
+                    for i, status in enumerate(statuses)
                 ],
             ]
         )
@@ -189,13 +194,15 @@ def test_integration_health(session_factory: sessionmaker[Session]) -> None:
         health = {
             h.integration: h
             for h in queries.integration_health(
-                session, ("sharespine", "klarna", "postnord", "dhl")
+                session, ("sharespine", "klarna", "postnord", "fortnox", "dhl")
             )
         }
     assert health["sharespine"].level is queries.HealthLevel.DEGRADED  # recovered, failed today
     assert health["sharespine"].failed_runs_24h == 1
     assert health["klarna"].level is queries.HealthLevel.DEGRADED
-    assert health["postnord"].level is queries.HealthLevel.FAILING  # half its calls fail
+    assert health["postnord"].level is queries.HealthLevel.FAILING  # its last 3 calls failed
+    assert health["postnord"].failing_streak == 3
+    assert health["fortnox"].level is queries.HealthLevel.DEGRADED  # recovered: latest call ok
     assert health["dhl"].level is queries.HealthLevel.IDLE
 
 
@@ -203,7 +210,8 @@ def test_integration_health(session_factory: sessionmaker[Session]) -> None:
     ("facts", "level"),
     [
         ({"last_run_failed": True}, "failing"),
-        ({"calls": 10, "errors": 5}, "failing"),
+        ({"calls": 10, "errors": 5, "failing_streak": 3}, "failing"),
+        ({"calls": 10, "errors": 5, "failing_streak": 0}, "degraded"),
         ({"calls": 10, "errors": 2}, "degraded"),
         ({"dead_jobs": 1}, "degraded"),
         ({"any_activity": True}, "ok"),
