@@ -32,7 +32,6 @@ from westgear_desk.sync.sharespine.catalog_pages import (
     apply_page,
 )
 from westgear_desk.sync.sharespine.catalog_upsert import deactivate_missing
-from westgear_desk.sync.sharespine.prefetch import prefetched
 
 FULL_CURSOR: Final = "products.full"
 SEEN_PREFIX: Final = "products.full.seen."
@@ -100,9 +99,8 @@ def full_refresh(sync: CatalogSync, run_id: int | None) -> RunCounts:
     if resumed:
         log.info("full refresh resumes at offset %d (begun %s)", state.offset, state.started_at)
     total = RunCounts()
-    pages = sync.client.iter_product_pages(page_size=sync.page_size, start_offset=state.offset)
     try:
-        for page in prefetched(pages, sync.prefetch):
+        for page in sync.pages(None, state.offset):
             info = page.info
             after = FullState(info.offset + info.count, state.started_at)
             total += apply_page(sync, page.records, run_id, _stager(run_id, info.offset, after))
@@ -164,9 +162,8 @@ def incremental_sync(
     with sync.session_factory() as session:
         since = _cursor_time(get_cursor(session, INTEGRATION, resource))
     total = RunCounts()
-    pages = sync.client.iter_product_pages(modified_at_or_after=since, page_size=sync.page_size)
     try:
-        for page in prefetched(pages, sync.prefetch):
+        for page in sync.pages(since, 0):
             total += apply_page(sync, page.records, run_id)
     except IntegrationError as exc:
         raise RunFailedError(f"incremental sync stopped by Sharespine ({exc})", total) from exc

@@ -8,8 +8,9 @@ by product and the refused product is quarantined instead of failing the run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import exc as sa_exc
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import RecordType
 from westgear_desk.domain.catalog_rules import rejected_by_store
-from westgear_desk.integrations.sharespine.client import RecordResult, SharespineClient
+from westgear_desk.integrations.sharespine.client import Page, RecordResult, SharespineClient
 from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, Product
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.runs import RunCounts
@@ -36,6 +37,7 @@ from westgear_desk.sync.sharespine.catalog_upsert import (
     unpublish,
     write_products,
 )
+from westgear_desk.sync.sharespine.prefetch import parallel_pages
 from westgear_desk.sync.sharespine.stock_price import TargetedOutcome, apply_targeted
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,19 @@ class CatalogSync:
     session_factory: sessionmaker[Session]
     client: SharespineClient
     page_size: int = DEFAULT_PAGE_SIZE
-    prefetch: int = 2
+    workers: int = 2  # page requests in flight
     codes: CodeIds = field(default_factory=CodeIds)
+
+    def pages(self, since: datetime | None, start: int) -> Iterator[Page[Product]]:
+        """Product pages from offset `start` (changed at/after `since`), fetched ahead."""
+
+        def fetch(offset: int) -> Page[Product]:
+            pages = self.client.iter_product_pages(
+                modified_at_or_after=since, page_size=self.page_size, start_offset=offset
+            )
+            return next(iter(pages))
+
+        return parallel_pages(fetch, start, self.page_size, self.workers, 2 * self.workers)
 
 
 def record_key(record: RecordResult[Product]) -> str:

@@ -1,70 +1,59 @@
-"""Fetch pages on a thread while the caller writes the previous ones (a bounded queue between)."""
+"""Fetch pages ahead (threads, bounded) while the caller writes the previous ones, in order."""
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Final, TypeVar
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
+from typing import Protocol, TypeVar
 
-T = TypeVar("T")
-_POLL_S: Final = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class _Failed:
-    error: BaseException
+from westgear_desk.integrations.sharespine.contract import PageInfo
 
 
-class _Done:
-    pass
+class _PageLike(Protocol):
+    @property
+    def info(self) -> PageInfo: ...
 
 
-_DONE: Final = _Done()
+P = TypeVar("P", bound=_PageLike)
 
 
-def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Yield the items of `source`, produced up to `depth` ahead on a worker thread.
+def parallel_pages(
+    fetch: Callable[[int], P], start: int, page_size: int, workers: int = 2, depth: int = 4
+) -> Iterator[P]:
+    """Pages in offset order, with up to `workers` requests in flight (`depth` pages ahead).
 
-    An exception in `source` is raised here, in order, after the items before it. Closing
-    the generator early stops the producer at its next item.
+    The first page's total count (`X-Total-Count`) tells which offsets exist; without it the
+    pages are fetched one after another. The server works on the next page while this
+    process parses the current one, so fetching costs about the slower of the two, not
+    their sum. Closing the generator early cancels what was not started yet.
     """
-    if depth < 1:
-        yield from source
+    first = fetch(start)
+    yield first
+    info = first.info
+    if not info.has_more or info.count == 0:
         return
-    items: queue.Queue[T | _Failed | _Done] = queue.Queue(maxsize=depth)
-    cancelled = threading.Event()
-
-    def put(item: T | _Failed | _Done) -> bool:
-        while not cancelled.is_set():
-            try:
-                items.put(item, timeout=_POLL_S)
-            except queue.Full:
-                continue
-            return True
-        return False
-
-    def produce() -> None:
-        try:
-            for item in source:
-                if not put(item):
-                    return
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            put(_Failed(exc))
-            return
-        put(_DONE)
-
-    worker = threading.Thread(target=produce, name="sharespine-prefetch", daemon=True)
-    worker.start()
-    try:
+    if info.total is None:
+        offset = info.offset + info.count
         while True:
-            item = items.get()
-            if isinstance(item, _Done):
+            page = fetch(offset)
+            yield page
+            if not page.info.has_more or page.info.count == 0:
                 return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
+            offset += page.info.count
+    offsets = iter(range(info.offset + info.count, info.total, page_size))
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="sharespine-page")
+    window: deque[Future[P]] = deque()
+    try:
+        for offset in islice(offsets, depth):
+            window.append(pool.submit(fetch, offset))
+        while window:
+            page = window.popleft().result()
+            for offset in islice(offsets, 1):
+                window.append(pool.submit(fetch, offset))
+            yield page
+            if page.info.count == 0:
+                return
     finally:
-        cancelled.set()
-        worker.join(timeout=30)
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -113,16 +113,14 @@ def stock_price_sync(sync: object, run_id: int | None) -> RunCounts:
     """
     from westgear_desk.sync.sharespine.catalog import STOCK_PRICE_CURSOR, _cursor_time, now_second
     from westgear_desk.sync.sharespine.catalog_pages import INTEGRATION, CatalogSync, apply_page
-    from westgear_desk.sync.sharespine.prefetch import prefetched
 
     assert isinstance(sync, CatalogSync)
     started = now_second()
     with sync.session_factory() as session:
         since = _cursor_time(get_cursor(session, INTEGRATION, STOCK_PRICE_CURSOR))
     total = RunCounts()
-    pages = sync.client.iter_product_pages(modified_at_or_after=since, page_size=sync.page_size)
     try:
-        for page in prefetched(pages, sync.prefetch):
+        for page in sync.pages(since, 0):
             total += apply_page(sync, page.records, run_id, only=BOTH)
     except IntegrationError as exc:
         raise RunFailedError(f"stock and price sync stopped by Sharespine ({exc})", total) from exc

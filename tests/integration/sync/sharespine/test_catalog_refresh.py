@@ -107,18 +107,20 @@ def test_an_interrupted_refresh_resumes_after_the_last_stored_page(
     hub.faults(only_paths=["/api/product"], after_requests=3, error_rate=1.0)
     with pytest.raises(RunFailedError) as failed:
         full_refresh(catalog, None)
-    assert failed.value.counts.fetched == 3 * PAGE_SIZE
+    # two requests are in flight at a time, so which page met the first 503 may vary
+    stored = failed.value.counts.fetched
+    assert stored in {PAGE_SIZE, 2 * PAGE_SIZE, 3 * PAGE_SIZE}
     with session_factory() as session:
         assert product_count(session) == len(published_ids(session))
-        assert 0 < product_count(session) <= 3 * PAGE_SIZE
+        assert 0 < product_count(session) <= stored
     hub.faults()
     hub.admin("DELETE", "/requests")
 
     counts = full_refresh(catalog, None)
 
     offsets = [int(r["query"]["offset"]) for r in hub.requests() if r["path"] == "/api/product"]
-    assert offsets[0] == 3 * PAGE_SIZE
-    assert counts.fetched == PRODUCTS - 3 * PAGE_SIZE
+    assert min(offsets) == stored
+    assert counts.fetched == PRODUCTS - stored
     assert counts.deactivated == 0
     with session_factory() as session:
         assert product_count(session) == PRODUCTS - len(broken)
