@@ -303,3 +303,37 @@ def test_chart_paints_calls_errors_and_latency(qtbot: QtBot) -> None:
     }
     assert {CALLS.name(), ERRORS.name(), LATENCY.name()} <= colors
     assert "5 fel" in chart.toolTip()
+
+
+def test_bulk_replay_from_the_inbox_tab(
+    qtbot: QtBot,
+    open_page: PageFactory,
+    admin_user: CurrentUser,
+    ui_factory: sessionmaker[Session],
+    reason: list[str],
+) -> None:
+    from westgear_desk.db.models import InboxEvent
+    from westgear_desk.sync.inbox import InboxContext, InboxRegistry
+
+    page = open_page(admin_user)
+    processed: list[int] = []
+    registry = InboxRegistry()
+
+    def process(context: InboxContext) -> None:
+        processed.append(context.event_id)
+
+    registry.register("klarna", "order.captured", process)
+    page.inbox.registry = registry
+    page.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.inbox.model.rowCount() == 2)
+    page.inbox.table.selectAll()
+    page.inbox.replay_button.click()
+
+    qtbot.waitUntil(lambda: page.banner.message() == "2 händelse(r) kördes om.", timeout=10_000)
+    assert reason == ["Kör om 2 händelse(r)"]
+    with ui_factory() as session:
+        statuses = {str(e.status) for e in session.scalars(select(InboxEvent))}
+    assert statuses == {"processed"}
+    assert len(processed) == 2
+    page.inbox.table.selectRow(0)
+    qtbot.waitUntil(lambda: "omkörd av admin" in page.inbox.history.text())

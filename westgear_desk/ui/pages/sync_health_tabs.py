@@ -6,7 +6,7 @@ in the page's banner; the inbox tab's replay is role-checked by `services.inbox`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +30,10 @@ from westgear_desk.db.queries_admin import ApiCallQuery, InboxQuery
 from westgear_desk.services import inbox as inbox_service
 from westgear_desk.services import jobs as jobs_service
 from westgear_desk.services.auth import can_replay_inbox
+from westgear_desk.services.jobs import BulkResult
 from westgear_desk.sync.inbox import AttemptView, EventSummary, InboxRegistry
 from westgear_desk.sync.runs import RunView
+from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.formatting import format_datetime
 from westgear_desk.ui.i18n import register, tr
@@ -41,7 +43,7 @@ from westgear_desk.ui.models.lazy_table import ROW_ID_ROLE
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
     from westgear_desk.services.auth import CurrentUser
-    from westgear_desk.ui.tasks import TaskError, TaskHandle, TaskRunner
+    from westgear_desk.ui.tasks import TaskHandle, TaskRunner
 
 register(
     {
@@ -54,11 +56,8 @@ register(
         "health.filter.outcome.error": ("Fel", "Errors"),
         "health.filter.min_latency": ("Minst ", "At least "),
         "health.replay": ("Kör om", "Replay"),
-        "health.replay.ask": ("Kör om händelse {id}", "Replay event {id}"),
-        "health.replay.done": (
-            "Händelse {id} kördes om: {status}.",
-            "Event {id} replayed: {status}.",
-        ),
+        "health.replay.ask": ("Kör om {count} händelse(r)", "Replay {count} event(s)"),
+        "health.replay.done": ("{count} händelse(r) kördes om.", "{count} event(s) replayed."),
         "health.replay.admin_only": ("Endast administratörer.", "Administrators only."),
         "health.replayed_by": ("omkörd av {who}", "replayed by {who}"),
     }
@@ -190,7 +189,10 @@ class InboxTab(QWidget):
         self.replay_button.setObjectName("replay")
         self.replay_button.clicked.connect(self._replay)
         self.model = inbox_model(self)
-        self.table = make_table(self, "inbox_table", self.model)
+        self.table = make_table(self, "inbox_table", self.model, multi=True)
+        self.bulk = BulkProgress(tasks, self)
+        self.bulk.finished.connect(self._replayed_many)
+        self.bulk.failed.connect(self._replay_failed)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.history = QLabel(self)
         self.history.setObjectName("inbox_history")
@@ -199,6 +201,7 @@ class InboxTab(QWidget):
         for widget in (self.source, self.status):
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.bulk)
         bar.addWidget(self.replay_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -215,14 +218,19 @@ class InboxTab(QWidget):
         self._latest.run(_inbox, self._factory, query, owner=self, on_done=self.model.set_rows,
                         on_error=lambda e: self._report(e.message))  # fmt: skip
 
+    def selected_ids(self) -> list[int]:
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [int(index.data(ROW_ID_ROLE)) for index in rows]
+
     def selected_id(self) -> int | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ID_ROLE) if rows else None
+        """The one selected event (None when none or several are selected)."""
+        ids = self.selected_ids()
+        return ids[0] if len(ids) == 1 else None
 
     def _selected(self) -> None:
         event_id = self.selected_id()
         allowed = can_replay_inbox(self._user)
-        self.replay_button.setEnabled(allowed and event_id is not None)
+        self.replay_button.setEnabled(allowed and bool(self.selected_ids()) and not self.bulk.busy)
         self.replay_button.setToolTip("" if allowed else tr("health.replay.admin_only"))
         if event_id is None:
             self.history.clear()
@@ -250,32 +258,35 @@ class InboxTab(QWidget):
         self.history.setText("<br>".join(lines))
 
     def _replay(self) -> None:
-        event_id = self.selected_id()
-        if event_id is None:
+        ids = self.selected_ids()
+        if not ids:
             return
-        reason = ReasonDialog.ask(self, tr("health.replay.ask", id=event_id))
+        reason = ReasonDialog.ask(self, tr("health.replay.ask", count=len(ids)))
         if not reason:
             return
-        self._tasks.run(self._do_replay, event_id, reason, owner=self,
-                        on_done=self._replayed, on_error=self._replay_failed)  # fmt: skip
+        services, user = self._services, self._user
 
-    def _do_replay(self, event_id: int, reason: str) -> EventSummary:
-        """Worker side: build the processors once, then replay (role-checked, audited)."""
-        if self.registry is None:
-            self.registry = inbox_service.build_inbox_registry(
-                self._services.settings, self._services.session_factory
-            )
-        return inbox_service.replay_event(
-            self._services.session_factory, self.registry, self._services.settings,
-            self._user, event_id, reason=reason,
-        )  # fmt: skip
+        def replay(items: Sequence[int], progress: Any) -> BulkResult:
+            # worker side: build the processors once, then replay (role-checked, audited)
+            if self.registry is None:
+                self.registry = inbox_service.build_inbox_registry(
+                    services.settings, services.session_factory
+                )
+            return inbox_service.replay_many(
+                services.session_factory, self.registry, services.settings, user, items,
+                reason=reason, progress=progress,
+            )  # fmt: skip
 
-    def _replayed(self, summary: EventSummary) -> None:
-        self._report(tr("health.replay.done", id=summary.id, status=summary.status))
+        self.bulk.start(replay, ids)
+        self._selected()
+
+    def _replayed_many(self, result: BulkResult) -> None:
+        message = describe_result(result) or tr("health.replay.done", count=len(result.done))
+        self._report(message)
         self.load()
 
-    def _replay_failed(self, error: TaskError) -> None:
-        self._report(error.message)
+    def _replay_failed(self, message: str) -> None:
+        self._report(message)
         self.load()
 
 
