@@ -99,3 +99,10 @@ def test_database_check(migrated_sqlite_url: str) -> None:
     assert not refused.ok
     assert "Ingen anslutning / No connection" in refused.message
     assert not check_database("mysql://x/y").ok
+
+
+@pytest.mark.postgres
+def test_database_check_on_postgresql(pg_url: str) -> None:
+    result = check_database(pg_url)
+    assert result.ok, result.message
+    assert "PostgreSQL" in result.message or "postgres" in result.message.lower()
