@@ -282,3 +282,47 @@ def test_records_the_sharespine_sync_quarantined_show_their_broken_fields(
     leaf = next(r.field for r in entry.open_reasons if r.field).split(".")[-1]
     highlighted = "\n".join(page.payload.highlighted_lines())
     assert leaf in highlighted or leaf.isdigit()
+
+
+def test_released_from_the_page_the_next_sync_imports_the_record(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    sharespine_sandbox: Any,
+    reasons_given: list[str],
+) -> None:
+    """Release in the UI, then the Sharespine flow accepts the overridden reasons."""
+    from westgear_desk.db.models import Product
+    from westgear_desk.integrations.sharespine.client import (
+        SharespineClient,
+        SharespineCredentials,
+    )
+    from westgear_desk.sync.sharespine.catalog import full_refresh
+    from westgear_desk.sync.sharespine.catalog_pages import CatalogSync
+
+    c = sharespine_sandbox.credentials
+    client = SharespineClient(
+        sharespine_sandbox.url,
+        SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"]),
+    )
+    factory = ui_services.session_factory
+    with client:
+        sync = CatalogSync(factory, client)
+        full_refresh(sync, None)
+        page = QuarantinePage(ui_services, admin_user, tasks, auto_refresh_ms=0)
+        qtbot.addWidget(page)
+        page.show()
+        qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+        rows = [page.model.row_at(r) for r in range(page.model.rowCount())]
+        released = {row.external_id for row in rows if row is not None}
+        assert len(released) == len(rows)
+        page.table.selectAll()
+        page.release_button.click()
+        qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=10_000)
+        full_refresh(sync, None)
+
+    with factory() as session:
+        imported = set(session.scalars(select(Product.external_id).where(
+            Product.external_id.in_(released))))  # fmt: skip
+    assert imported == released
