@@ -13,7 +13,6 @@ with the ``register_refetch(registry, env)`` hook.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -31,12 +30,11 @@ from westgear_desk.sync.claims import audit
 from westgear_desk.sync.flows import FlowEnvironment, contribute, engine_modules
 from westgear_desk.sync.quarantine import QuarantineView
 
-_log = logging.getLogger(__name__)
 TARGET = "quarantine"
 
 
 class QuarantineActionError(KnownError):
-    """The entry does not exist, is not open, or the action lacks what it needs."""
+    """The entry does not exist, the decision does not fit it, or it lacks a reason."""
 
 
 @dataclass(frozen=True)
