@@ -9,11 +9,12 @@ Entry point (the CLI, the scheduler and tests call it the same way)::
   the transaction that writes the run's last batch, to the run's start less an overlap
   (never past the start; see customers.py).
 - Keyed by (`sharespine`, `remoteId`); `localId` (Plugboard's own id) is kept beside it.
-  Each batch is ONE multi-row `INSERT ... ON CONFLICT DO UPDATE ... WHERE` (PostgreSQL and
-  SQLite): the WHERE only lets a newer version through (`source_modified_at`, and for the same
-  second only different content), so out-of-order and repeated fetches never overwrite newer
-  data. The orders actually written get their lines replaced in the same transaction
-  (delete + insert), carrying over what the warehouse already shipped per SKU.
+  Each batch is one `INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`, run as an
+  executemany that SQLAlchemy sends as multi-row statements (PostgreSQL and SQLite): the
+  WHERE only lets a newer version through (`source_modified_at`, and for the same second only
+  different content), so out-of-order and repeated fetches never overwrite newer data. The
+  orders actually written get their lines replaced in the same transaction (delete +
+  insert), carrying over what the warehouse already shipped per SKU.
 - Every order gets a correlation id when first stored, kept across updates, so its timeline
   joins across Sharespine, Klarna, Fortnox and the carriers.
 - Our own status only follows Sharespine's while the warehouse has not started
@@ -230,7 +231,7 @@ def _dialect_insert(session: Session) -> postgresql.Insert | sqlite.Insert:
 def _upsert(
     session: Session, rows: Sequence[OrderValues], customers: dict[str, int]
 ) -> dict[int, OrderValues]:
-    """One multi-row upsert; returns the orders it wrote by id (guarded ones are skipped)."""
+    """Upsert a chunk; returns the orders it wrote by id (ones the guard refused are left out)."""
     values = [
         {
             **row.fields,
@@ -243,13 +244,13 @@ def _upsert(
         }
         for row in rows
     ]
-    stmt = _dialect_insert(session).values(values)
+    stmt = _dialect_insert(session)
     new, old = stmt.excluded, ORDERS.c
     keep = {"source_system", "remote_id", "correlation_id", "status"}
     set_: dict[str, Any] = {name: new[name] for name in values[0] if name not in keep}
     set_["status"] = case(
         (new.status == OrderStatus.CANCELLED, new.status),
-        (old.status.in_(FOLLOWS_SOURCE), new.status),
+        (or_(*(old.status == status for status in FOLLOWS_SOURCE)), new.status),
         else_=old.status,
     )
     set_["updated_at"] = func.now()
@@ -263,7 +264,8 @@ def _upsert(
         index_elements=["source_system", "remote_id"], set_=set_, where=guard
     ).returning(old.id, old.remote_id)
     by_remote = {row.remote_id: row for row in rows}
-    return {r.id: by_remote[r.remote_id] for r in session.execute(upsert)}
+    # executemany ("insertmanyvalues"): compiled once, sent as few multi-row statements
+    return {r.id: by_remote[r.remote_id] for r in session.execute(upsert, values)}
 
 
 def _shipped(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, str], Decimal]:
