@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import threading
 import time
 import uuid
@@ -29,7 +30,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    text,
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -343,12 +343,17 @@ def audit(
     )
 
 
+def _pyformat(sql: str) -> str:
+    """`sql` with ``:name`` parameters in psycopg's ``%(name)s`` style, for `exec_driver_sql`."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
 # --- the job worker's PostgreSQL fast path ------------------------------------------------
 # One round trip per claim batch and one per finished job, on an AUTOCOMMIT connection.
 # Plain SQL compiled once: at thousands of jobs per second, building and caching
 # SQLAlchemy expressions per job cost more CPU than the database work itself.
 
-PG_CLAIM_JOBS = text(
+PG_CLAIM_JOBS = _pyformat(
     """
     UPDATE jobs SET status = 'running', locked_by = :worker,
         lease_expires_at = now() + make_interval(secs => :lease_s),
@@ -364,7 +369,7 @@ PG_CLAIM_JOBS = text(
 
 #: The guarded finish (only while this worker owns this very attempt) and its attempt row,
 #: atomically in one statement: no row comes back when the lease was lost.
-PG_FINISH_JOB = text(
+PG_FINISH_JOB = _pyformat(
     """
     WITH finished AS (
         UPDATE jobs SET status = :status, locked_by = NULL, lease_expires_at = NULL,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -91,20 +92,27 @@ class _Outcome:
     latency_ms: int
 
 
-def _claimed_jobs(rows: Sequence[Any]) -> list[ClaimedJob]:
-    jobs = [
-        ClaimedJob(
-            r.id,
-            r.kind,
-            dict(r.payload or {}),
-            r.idempotency_key,
-            r.correlation_id,
-            r.attempts,
-            r.retry_base,
-        )
-        for r in rows
-    ]
+def _claimed_jobs(rows: Sequence[Sequence[Any]]) -> list[ClaimedJob]:
+    """Jobs from rows of (id, kind, payload, key, correlation id, attempts, retry base)."""
+    jobs = [ClaimedJob(r[0], r[1], dict(r[2] or {}), r[3], r[4], r[5], r[6]) for r in rows]
     return sorted(jobs, key=lambda job: job.id)
+
+
+def _driver_rows(connection: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run `sql` on the psycopg connection under `connection` (the hot path skips SQLAlchemy's
+    execution machinery); driver errors come back as SQLAlchemy's, so outages are recognised.
+    """
+    driver = connection.connection.driver_connection
+    try:
+        return list(driver.execute(sql, params).fetchall())  # type: ignore[union-attr]
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            sql,
+            params,
+            exc,
+            psycopg.Error,
+            connection_invalidated=isinstance(exc, psycopg.OperationalError),
+        ) from exc
 
 
 class JobWorker(LeaseWorker[ClaimedJob]):
@@ -228,7 +236,7 @@ class JobWorker(LeaseWorker[ClaimedJob]):
             "kinds": list(kinds),
             "limit": limit,
         }
-        return _claimed_jobs(connection.execute(PG_CLAIM_JOBS, params).all())
+        return _claimed_jobs(_driver_rows(connection, PG_CLAIM_JOBS, params))
 
     # --- running -----------------------------------------------------------------------
 
@@ -304,8 +312,7 @@ class JobWorker(LeaseWorker[ClaimedJob]):
         """The guarded UPDATE and the attempt row; one statement on PostgreSQL."""
         if self._postgres:
             return (
-                connection.execute(PG_FINISH_JOB, self._finish_params(job, outcome)).first()
-                is not None
+                len(_driver_rows(connection, PG_FINISH_JOB, self._finish_params(job, outcome))) == 1
             )
         clock = Clock.of(connection)
         next_run = clock.plus(outcome.delay_s) if outcome.delay_s is not None else None
