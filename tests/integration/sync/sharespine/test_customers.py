@@ -283,3 +283,26 @@ def test_out_of_order_older_version_never_overwrites(
     row = stored(session_factory, newer.remote_id)
     assert row is not None
     assert row.name == "Nyare AB"
+
+
+def test_schema_drift_quarantines_with_drift_reasons_and_the_run_goes_on(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    sharespine_sandbox.set_faults(drift="renamed_field", only_paths=["/api/customer"])
+
+    counts = sync_customers(session_factory, client)
+
+    seeded = state_of(sharespine_sandbox).customers
+    assert counts.quarantined == len(seeded)
+    assert count(session_factory, Customer) == 0
+    entry = quarantined(session_factory)[0]
+    codes = {r["code"] for r in entry.reasons}
+    assert {"schema_unknown_field", "schema_missing_field"} <= codes
+    assert {r["field"] for r in entry.reasons if r["code"] == "schema_unknown_field"} == {"type"}
+
+    sharespine_sandbox.set_faults()
+    healed = sync_customers(session_factory, client, full=True)
+    assert healed.released == len(seeded)
+    assert count(session_factory, Customer) == len(seeded)

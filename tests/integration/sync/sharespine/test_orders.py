@@ -387,3 +387,21 @@ def test_order_notification_updates_just_that_order(
     with factory() as session:
         status = session.scalar(select(InboxEvent.status))
     assert status == InboxStatus.PROCESSED
+
+
+def test_a_new_field_never_stops_orders_but_is_noted(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    sharespine_sandbox.set_faults(drift="new_field", only_paths=["/api/order"])
+
+    counts = sync_orders(session_factory, client)
+
+    orders = state_of(sharespine_sandbox).orders
+    assert counts.created == len(orders)
+    assert counts.quarantined == 0
+    found = entries(session_factory)
+    assert len(found) == len(orders)
+    assert {r["code"] for e in found for r in e.reasons} == {"schema_unknown_field"}
