@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from westgear_desk.app import AppServices
@@ -14,6 +15,7 @@ from westgear_desk.db.models import Job, SyncRun
 from westgear_desk.db.session import unit_of_work
 from westgear_desk.services.auth import CurrentUser
 from westgear_desk.ui.main_window import MainWindow
+from westgear_desk.ui.pages.base import PAGES, PageSpec
 from westgear_desk.ui.tasks import TaskRunner
 
 
@@ -22,8 +24,9 @@ def _window(
 ) -> MainWindow:
     window = MainWindow(services, user, tasks, qsettings)
     qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitActive(window):  # shortcuts only reach the active window
+        window.show()
+        window.activateWindow()
     return window
 
 
@@ -120,3 +123,51 @@ def test_error_banner_shows_plain_message(
     qtbot.waitUntil(lambda: bool(window.banner.message()))
     assert "oväntat fel" in window.banner.message()
     assert "internal detail" not in window.banner.message()
+
+
+class BrokenPage(QWidget):
+    """A page whose construction fails (a bug): the window must carry on without it."""
+
+    def __init__(self, *_args: object) -> None:
+        raise RuntimeError("page bug")
+
+
+def test_pages_are_built_on_first_visit_and_ctrl_numbers_switch(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    qsettings: QSettings,
+):
+    window = _window(qtbot, ui_services, admin_user, tasks, qsettings)
+    keys = [window.nav.item(r).data(Qt.ItemDataRole.UserRole) for r in range(window.nav.count())]
+    assert keys[0] == "orders"
+    assert set(window.pages) == {"orders"}  # only the page on screen was built
+    for number, key in enumerate(keys, start=1):
+        qtbot.keyClick(
+            window, getattr(Qt.Key, f"Key_{number}"), Qt.KeyboardModifier.ControlModifier
+        )
+        assert window.current_key() == key
+        assert key in window.pages
+        assert window.stack.currentWidget().isAncestorOf(window.pages[key])
+
+
+def test_a_page_that_fails_to_build_leaves_a_calm_message(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    qsettings: QSettings,
+):
+    specs = (
+        PAGES[0],
+        PageSpec("broken", "tests.ui.test_main_window", "BrokenPage", "page.catalog"),
+    )
+    window = MainWindow(ui_services, admin_user, tasks, qsettings, pages=specs)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_page("broken")
+    assert "oväntat fel" in window.banner.message()
+    assert "broken" not in window.pages
+    window.show_page("orders")
+    assert window.current_key() == "orders"

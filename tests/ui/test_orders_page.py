@@ -378,13 +378,20 @@ def test_window_remembers_orders_columns_and_ctrl_f_focuses_search(
     seed_orders(ui_services.engine, 50, customers=10)
     window = MainWindow(ui_services, admin_user, tasks, qsettings)
     qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
     page = window.pages["orders"]
     assert isinstance(page, OrdersPage)
     qtbot.waitUntil(lambda: page.model.loaded_once)
-    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    page.table.setFocus()
+    qtbot.waitUntil(page.table.hasFocus)
+    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(page.search.hasFocus)
+    page.table.setFocus()
+    qtbot.waitUntil(lambda: not page.model.is_loading)
+    with qtbot.waitSignal(page.model.query_finished):  # F5 refreshes the page in front
+        qtbot.keyClick(page.table, Qt.Key.Key_F5)
     page.table.setColumnWidth(2, 333)
     screenshot(window, "main-window")
     window.close()

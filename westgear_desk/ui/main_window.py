@@ -1,10 +1,11 @@
 """The main window: page navigation, toolbar, shortcuts, status bar, remembered layout per user.
 
 Pages come from `pages.base.PAGES` (a page whose module is not in the build is left out);
-each is built as ``Page(services, user, tasks)``. Shortcuts: Ctrl+F focuses the current page's
-search, Ctrl+1 … Ctrl+5 switch pages, F5 refreshes, Ctrl+Q quits. Window geometry, the current
-page and every named table header are saved per user in QSettings (pass a QSettings to use a
-file of your choosing, as tests do).
+each is built as ``Page(services, user, tasks)`` the first time it is shown, so start-up pays
+only for the page the user sees (`page(key)` builds one on demand). Shortcuts: Ctrl+F focuses
+the current page's search, Ctrl+1 … Ctrl+5 switch pages, F5 refreshes, Ctrl+Q quits. Window
+geometry, the current page and every named table header are saved per user in QSettings (pass
+a QSettings to use a file of your choosing, as tests do).
 
 Signals: `page_changed(str)` with the page key.
 """
@@ -18,6 +19,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHeaderView,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -63,14 +65,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{tr('app.title')} — {user.display_name}")
         self.resize(1360, 840)
         self.pages: dict[str, QWidget] = {}
-        self._failed_pages: list[str] = []
+        self._holders: dict[str, tuple[PageSpec, PageFactory, QVBoxLayout]] = {}
         self._build_body(pages)
         self._build_actions()
         self.status = DeskStatusBar(services, user, self.tasks, self)
         self.setStatusBar(self.status)
         self.tasks.error_occurred.connect(self.banner.show_message)
-        if self._failed_pages:
-            self.banner.show_message(self._failed_pages[0])
         self.restore_layout()
 
     # ------------------------------------------------------------------ construction
@@ -80,16 +80,17 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setMaximumWidth(200)
         self.stack = QStackedWidget(self)
+        self.banner = ErrorBanner(self)
         for spec in specs:
             factory = load_page_class(spec)
             if factory is None:
                 continue
-            page = self._build_page(spec, factory)
-            if page is None:
-                continue
-            page.setObjectName(f"page_{spec.key}")
-            self.pages[spec.key] = page
-            self.stack.addWidget(page)
+            holder = QWidget(self.stack)
+            holder.setObjectName(f"holder_{spec.key}")
+            holder_layout = QVBoxLayout(holder)
+            holder_layout.setContentsMargins(0, 0, 0, 0)
+            self._holders[spec.key] = (spec, factory, holder_layout)
+            self.stack.addWidget(holder)
             item = QListWidgetItem(tr(spec.title_key))
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
             self.nav.addItem(item)
@@ -98,7 +99,6 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
-        self.banner = ErrorBanner(self)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -106,17 +106,29 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        if self.nav.count():
-            self.nav.setCurrentRow(0)
 
-    def _build_page(self, spec: PageSpec, factory: PageFactory) -> QWidget | None:
-        """Build one page; a page that fails is left out with a calm message (and the log)."""
-        try:
-            return factory(self.services, self.user, self.tasks)
-        except Exception as exc:  # one broken page must not take the whole desk down
-            self._failed_pages.append(describe_error(exc).message)
-            _log.error("page %s could not be opened", spec.key, exc_info=exc)
+    def page(self, key: str) -> QWidget | None:
+        """The page called `key`, built on first use (pages not yet visited cost nothing)."""
+        if key in self.pages:
+            return self.pages[key]
+        if key not in self._holders:
             return None
+        spec, factory, holder = self._holders[key]
+        parent = holder.parentWidget()
+        try:
+            page = factory(self.services, self.user, self.tasks)
+        except Exception as exc:  # one broken page must not take the whole desk down
+            message = describe_error(exc).message
+            _log.error("page %s could not be opened", spec.key, exc_info=exc)
+            holder.addWidget(QLabel(message, parent))
+            self.banner.show_message(message)
+            self._holders.pop(key)
+            return None
+        page.setObjectName(f"page_{spec.key}")
+        holder.addWidget(page)
+        self.pages[key] = page
+        self._restore_columns(key, page)
+        return page
 
     def _action(self, text: str, shortcut: QKeySequence | str, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -153,7 +165,8 @@ class MainWindow(QMainWindow):
         return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
 
     def current_page(self) -> QWidget | None:
-        return self.stack.currentWidget()
+        key = self.current_key()
+        return None if key is None else self.pages.get(key)
 
     def show_row(self, row: int) -> None:
         if 0 <= row < self.nav.count():
@@ -169,8 +182,10 @@ class MainWindow(QMainWindow):
     def _on_nav(self, row: int) -> None:
         if row < 0:
             return
-        self.stack.setCurrentIndex(row)
         key = self.current_key()
+        if key is not None:
+            self.page(key)
+        self.stack.setCurrentIndex(row)
         if key is not None:
             self.page_changed.emit(key)
 
@@ -190,16 +205,24 @@ class MainWindow(QMainWindow):
     def _group(self) -> str:
         return f"users/{self.user.username}"
 
-    def _headers(self) -> dict[str, QHeaderView]:
+    def _headers(self, key: str, page: QWidget) -> dict[str, QHeaderView]:
         headers: dict[str, QHeaderView] = {}
-        for key, page in self.pages.items():
-            for header in page.findChildren(QHeaderView):
-                view = header.parent()
-                if header.orientation() != Qt.Orientation.Horizontal or view is None:
-                    continue
-                if view.objectName():
-                    headers[f"{key}/{view.objectName()}"] = header
+        for header in page.findChildren(QHeaderView):
+            view = header.parent()
+            if header.orientation() != Qt.Orientation.Horizontal or view is None:
+                continue
+            if view.objectName():
+                headers[f"{key}/{view.objectName()}"] = header
         return headers
+
+    def _restore_columns(self, key: str, page: QWidget) -> None:
+        settings = self._qsettings
+        settings.beginGroup(self._group())
+        for name, header in self._headers(key, page).items():
+            columns = settings.value(f"columns/{name}")
+            if columns is not None:
+                header.restoreState(columns)
+        settings.endGroup()
 
     def save_layout(self) -> None:
         """Write geometry, window state, current page and column layouts for this user."""
@@ -208,8 +231,9 @@ class MainWindow(QMainWindow):
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("window_state", self.saveState())
         settings.setValue("page", self.current_key() or "")
-        for name, header in self._headers().items():
-            settings.setValue(f"columns/{name}", header.saveState())
+        for key, page in self.pages.items():  # pages never opened keep what was stored
+            for name, header in self._headers(key, page).items():
+                settings.setValue(f"columns/{name}", header.saveState())
         settings.endGroup()
         settings.sync()
 
@@ -223,14 +247,12 @@ class MainWindow(QMainWindow):
         state = settings.value("window_state")
         if state is not None:
             self.restoreState(state)
-        for name, header in self._headers().items():
-            columns = settings.value(f"columns/{name}")
-            if columns is not None:
-                header.restoreState(columns)
         page = settings.value("page")
         settings.endGroup()
         if page:
             self.show_page(str(page))
+        if self.nav.currentRow() < 0 and self.nav.count():
+            self.nav.setCurrentRow(0)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

@@ -146,9 +146,15 @@ class _Job(QRunnable):
         try:
             result = self._call()
         except BaseException as exc:  # every failure must reach the GUI thread
-            self._runner._failed.emit(self._task_id, exc)
+            self._deliver(self._runner._failed, exc)
         else:
-            self._runner._done.emit(self._task_id, _Boxed(result))
+            self._deliver(self._runner._done, _Boxed(result))
+
+    def _deliver(self, signal: Any, value: object) -> None:
+        try:
+            signal.emit(self._task_id, value)
+        except RuntimeError:  # the runner was deleted while this ran: nobody is waiting
+            _log.debug("task %s finished after its runner was deleted", self._task_id)
 
 
 class TaskRunner(QObject):
