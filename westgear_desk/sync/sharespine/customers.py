@@ -362,36 +362,39 @@ def _update(session: Session, pairs: Sequence[tuple[int, CustomerRow]], b2b_owne
     owned = [p for p in pairs if _owner(p[1], b2b_owner) is SourceSystem.SHARESPINE]
     foreign = [p for p in pairs if _owner(p[1], b2b_owner) is not SourceSystem.SHARESPINE]
     if owned:
-        price_lists = _price_list_ids(session, [row for _, row in owned])
-        master: dict[str, Any] = {n: bindparam(f"b_{n}") for n in owned[0][1].master_values()}
-        stmt = (
-            update(CUSTOMERS)
-            .where(CUSTOMERS.c.id == bindparam("b_id"), _GUARD)
-            .values(
-                **master,
-                owner_system=SourceSystem.SHARESPINE,
-                price_list_id=bindparam("b_price_list_id"),
-                source_modified_at=bindparam("b_modified"),
-                content_hash=bindparam("b_hash"),
-            )
-        )
-        session.execute(
-            stmt,
-            [
-                {
-                    **{f"b_{k}": v for k, v in row.master_values().items()},
-                    "b_id": cid,
-                    "b_price_list_id": price_lists.get(row.price_list_code or ""),
-                    "b_modified": row.source_modified_at,
-                    "b_hash": row.content_hash,
-                }
-                for cid, row in owned
-            ],
-        )
-        _replace_addresses(session, owned)
+        _overwrite(session, owned)
     if foreign:
         _touch(session, foreign, SourceSystem.FORTNOX)
     return len(pairs)
+
+
+def _overwrite(session: Session, pairs: Sequence[tuple[int, CustomerRow]]) -> None:
+    """Sharespine owns these: master fields, price list and address follow its copy."""
+    price_lists = _price_list_ids(session, [row for _, row in pairs])
+    master: dict[str, Any] = {n: bindparam(f"b_{n}") for n in pairs[0][1].master_values()}
+    stmt = (
+        update(CUSTOMERS)
+        .where(CUSTOMERS.c.id == bindparam("b_id"), _GUARD)
+        .values(
+            **master,
+            owner_system=SourceSystem.SHARESPINE,
+            price_list_id=bindparam("b_price_list_id"),
+            source_modified_at=bindparam("b_modified"),
+            content_hash=bindparam("b_hash"),
+        )
+    )
+    params = [
+        {
+            **{f"b_{k}": v for k, v in row.master_values().items()},
+            "b_id": cid,
+            "b_price_list_id": price_lists.get(row.price_list_code or ""),
+            "b_modified": row.source_modified_at,
+            "b_hash": row.content_hash,
+        }
+        for cid, row in pairs
+    ]
+    session.execute(stmt, params)
+    _replace_addresses(session, pairs)
 
 
 def _touch(session: Session, pairs: Sequence[tuple[int, CustomerRow]], owner: SourceSystem) -> None:
