@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -405,3 +406,41 @@ def test_a_new_field_never_stops_orders_but_is_noted(
     found = entries(session_factory)
     assert len(found) == len(orders)
     assert {r["code"] for e in found for r in e.reasons} == {"schema_unknown_field"}
+
+
+class ChangingDuringRun:
+    """A client that lets the shop change an order right after the run fetched it."""
+
+    def __init__(self, client: SharespineClient, change: Callable[[], None]) -> None:
+        self.client, self.change = client, change
+
+    def iter_orders(self, **kwargs: Any) -> Iterator[Any]:
+        for number, record in enumerate(self.client.iter_orders(**kwargs)):
+            yield record
+            if number == 0:
+                self.change()
+
+
+def test_an_order_changed_while_a_run_is_in_progress_is_picked_up_next_run(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+) -> None:
+    seed_catalog(session_factory, all_skus(sharespine_sandbox))
+    first, _ = state_of(sharespine_sandbox).orders[0]
+
+    def change() -> None:
+        edit_order(sharespine_sandbox, 0, payment_method="changed-mid-run")
+
+    during = ChangingDuringRun(client, change)
+    sync_orders(session_factory, during, page_size=5)  # type: ignore[arg-type]
+    stale = load(session_factory, first.remote_id)
+    assert stale is not None
+    assert stale.payment_method != "changed-mid-run"  # fetched before the change
+
+    counts = sync_orders(session_factory, client)
+
+    assert counts.updated == 1
+    fresh = load(session_factory, first.remote_id)
+    assert fresh is not None
+    assert fresh.payment_method == "changed-mid-run"
