@@ -11,15 +11,20 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
+import httpx
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import RecordType
 from westgear_desk.domain.catalog_rules import rejected_by_store
 from westgear_desk.integrations.sharespine.client import Page, RecordResult, SharespineClient
-from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, Product
+from westgear_desk.integrations.sharespine.contract import (
+    DEFAULT_PAGE_SIZE,
+    Product,
+    format_timestamp,
+)
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.catalog_mapping import (
@@ -37,7 +42,7 @@ from westgear_desk.sync.sharespine.catalog_upsert import (
     unpublish,
     write_products,
 )
-from westgear_desk.sync.sharespine.prefetch import parallel_pages
+from westgear_desk.sync.sharespine.prefetch import parallel_pages, parse_product_page
 from westgear_desk.sync.sharespine.stock_price import TargetedOutcome, apply_targeted
 
 log = logging.getLogger(__name__)
@@ -56,15 +61,22 @@ class CatalogSync:
     codes: CodeIds = field(default_factory=CodeIds)
 
     def pages(self, since: datetime | None, start: int) -> Iterator[Page[Product]]:
-        """Product pages from offset `start` (changed at/after `since`), fetched ahead."""
+        """Product pages from offset `start` (changed at/after `since`), fetched ahead.
 
-        def fetch(offset: int) -> Page[Product]:
-            pages = self.client.iter_product_pages(
-                modified_at_or_after=since, page_size=self.page_size, start_offset=offset
-            )
-            return next(iter(pages))
+        Requests run on threads; each page is parsed here, on the caller's thread, so
+        parsing and writing never fight over the interpreter lock with the fetchers.
+        """
+        params: dict[str, Any] = {"limit": self.page_size}
+        if since is not None:  # whole seconds, floored: the filter is inclusive
+            params["modifiedAtOrAfter"] = format_timestamp(since)
 
-        return parallel_pages(fetch, start, self.page_size, self.workers, 2 * self.workers)
+        def fetch(offset: int) -> httpx.Response:
+            return self.client.request("GET", "/api/product", params={**params, "offset": offset})
+
+        def parse(response: httpx.Response, offset: int) -> Page[Product]:
+            return parse_product_page(response, offset, self.page_size)
+
+        return parallel_pages(fetch, parse, start, self.page_size, self.workers)
 
 
 def record_key(record: RecordResult[Product]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -88,13 +87,13 @@ def test_a_change_made_during_a_run_is_picked_up_by_the_next(
     full_refresh(catalog, None)
     target = valid_ids(session_factory, 1)[0]
     started = threading.Event()
-    original = catalog.client.iter_product_pages
+    original = catalog.client.request
 
-    def watched(**kwargs: Any) -> Iterator[Any]:
+    def watched(*args: Any, **kwargs: Any) -> Any:
         started.set()
-        return original(**kwargs)
+        return original(*args, **kwargs)
 
-    catalog.client.iter_product_pages = watched  # type: ignore[method-assign]
+    catalog.client.request = watched  # type: ignore[method-assign]
     hub.faults(only_paths=["/api/product"], latency_ms=1500)
     runner = threading.Thread(target=incremental_sync, args=(catalog, None))
     runner.start()
