@@ -12,6 +12,7 @@ was told we have can be lost, and a forged or broken one stays visible to an adm
 | signature valid, body not JSON / not the   | `malformed`, received, never        | 400    |
 | promised shape                             | processed (no processor claims it)  |        |
 | body over the cap (default 1 MiB)          | not stored (never read)             | 413    |
+| path names no source we know               | not stored (no sender to trust)     | 404    |
 | source secret not configured               | `unverified` (cannot be verified)   | 503    |
 | database unavailable                       | not stored                          | 503    |
 
@@ -20,6 +21,10 @@ was told we have can be lost, and a forged or broken one stays visible to an adm
 A malformed but genuinely signed body is answered 400 rather than 202: the sender's delivery
 log then shows the failure, which is where its cause (their bug) gets fixed; retries of the
 same body are recognised by the body's hash and stored only once.
+
+Rows are written by the group-commit batcher (`batcher.py`): requests that arrive together
+share one transaction, and each is answered only after its own row is committed
+(`group_commit=False` writes one transaction per request instead).
 
 Each request runs in its own correlation id (a sane `X-Correlation-Id` header is taken over,
 else a new one), stored on the inbox event and echoed in the answer's `X-Correlation-Id`.

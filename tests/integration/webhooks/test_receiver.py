@@ -12,8 +12,12 @@ import httpx
 import pytest
 
 from westgear_desk.db.enums import InboxStatus
+from westgear_desk.db.session import create_engine_for, make_session_factory
+from westgear_desk.sandbox.server import SandboxServer
 from westgear_desk.sync.inbox import InboxContext, InboxProcessor, InboxRegistry
 from westgear_desk.sync.retry import PolicyResolver
+from westgear_desk.webhooks.app import ReceiverConfig, build_app
+from westgear_desk.webhooks.secrets import lookup
 from westgear_desk.webhooks.sources import hmac_sha256_hex
 
 from .conftest import (
@@ -236,3 +240,19 @@ def test_klarna_forged_signature_is_400_as_klarna_documents(receiver: RunningRec
     headers = {"Klarna-Signature": hmac_sha256_hex(body, SHARESPINE_SECRET)}
     assert receiver.post("klarna", body, headers).status_code == 400
     assert [e.signature_ok for e in events(receiver.factory)] == [False]
+
+
+def test_database_down_is_503_and_the_sender_retries() -> None:
+    engine = create_engine_for("postgresql+psycopg://postgres@127.0.0.1:9/nowhere")
+    config = ReceiverConfig(make_session_factory(engine), lookup({"sharespine": SHARESPINE_SECRET}))
+    body = notification()
+    try:
+        with SandboxServer(build_app(config)) as server:
+            answer = httpx.post(
+                f"{server.url}/webhooks/sharespine", content=body, headers=signed(body), timeout=30
+            )
+            health = httpx.get(f"{server.url}/healthz", timeout=30)
+    finally:
+        engine.dispose()
+    assert answer.status_code == 503
+    assert health.status_code == 503
