@@ -262,3 +262,26 @@ def test_a_slow_query_never_blocks_the_gui_thread(
     release.set()
     qtbot.waitUntil(lambda: page.model is not None and page.model.rowCount() == 4)
     timer.stop()
+
+
+def test_a_saved_column_layout_survives_the_late_model(
+    qtbot: QtBot,
+    ui_services: AppServices,
+    warehouse_user: CurrentUser,
+    tasks: TaskRunner,
+    catalog: CatalogIds,
+) -> None:
+    """The window restores header states when a page is built, before its model exists."""
+    first = CatalogPage(ui_services, warehouse_user, tasks, auto_refresh_ms=0)
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitUntil(lambda: first.model is not None and first.model.rowCount() == 4)
+    first.table.horizontalHeader().resizeSection(2, 333)
+    state = first.table.horizontalHeader().saveState()
+
+    second = CatalogPage(ui_services, warehouse_user, tasks, auto_refresh_ms=0)
+    qtbot.addWidget(second)
+    assert second.table.horizontalHeader().restoreState(state)
+    second.show()
+    qtbot.waitUntil(lambda: second.model is not None and second.model.rowCount() == 4)
+    assert second.table.horizontalHeader().sectionSize(2) == 333

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QTableView
 
 from westgear_desk.db.queries_admin import ApiCallRow, InboxRow, JobRow
 from westgear_desk.sync.job_admin import AttemptView
@@ -131,6 +132,20 @@ class ListTableModel(QAbstractTableModel, Generic[RowT]):
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def fit_columns_once(table: QTableView) -> None:
+    """Size columns to their contents the first time rows arrive, unless the user's saved
+    layout was restored (then some width differs from the default and is kept as it is)."""
+    if table.property("columns_fitted") or table.model() is None:
+        return
+    if table.model().rowCount() == 0:
+        return
+    table.setProperty("columns_fitted", True)
+    header = table.horizontalHeader()
+    default = header.defaultSectionSize()
+    if all(header.sectionSize(i) == default for i in range(max(0, header.count() - 1))):
+        table.resizeColumnsToContents()
 
 
 def _status_color(status: str) -> str | None:

@@ -31,6 +31,7 @@ from westgear_desk.db.session import make_session_factory, reader_engine
 from westgear_desk.ui.formatting import format_money, format_number, format_quantity
 from westgear_desk.ui.i18n import register, tr
 from westgear_desk.ui.models.catalog_model import CatalogModel, display_name, state_text
+from westgear_desk.ui.models.health_models import fit_columns_once
 from westgear_desk.ui.widgets.error_banner import ErrorBanner
 from westgear_desk.ui.widgets.search_field import SearchField
 
@@ -92,7 +93,6 @@ class CatalogPage(QWidget):
         self._query = CatalogQuery()
         self._scan_generation = 0
         self._jump_to: tuple[int, int] | None = None  # (generation, variant id)
-        self._sized = False
         self._keep_selected: int | None = None
         self._build()
         self._timer = QTimer(self)
@@ -212,9 +212,7 @@ class CatalogPage(QWidget):
 
     def _query_finished(self, total: int) -> None:
         self.count_label.setText(tr("catalog.count", count=format_number(total)))
-        if not self._sized and total:
-            self._sized = True
-            self.table.resizeColumnsToContents()
+        fit_columns_once(self.table)
         if self._keep_selected is not None and self._jump_to is None:
             self._jump_to = (self._scan_generation, self._keep_selected)
             self._keep_selected = None

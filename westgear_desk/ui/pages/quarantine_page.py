@@ -39,6 +39,7 @@ from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.formatting import format_number
 from westgear_desk.ui.i18n import register, tr
+from westgear_desk.ui.models.health_models import fit_columns_once
 from westgear_desk.ui.models.quarantine_model import QuarantineModel
 from westgear_desk.ui.pages.quarantine_detail import QuarantineDetailPane
 from westgear_desk.ui.widgets.error_banner import ErrorBanner
@@ -96,7 +97,6 @@ class QuarantinePage(QWidget):
         self._reader = make_session_factory(reader_engine(services.engine))
         self.refetchers = RefetchRegistry()
         self._reselect: list[int] = []
-        self._sized = False
         self._detail_entry: QuarantineDetail | None = None
         self._build()
         self.model = QuarantineModel(tasks, self._reader, parent=self)
@@ -218,9 +218,7 @@ class QuarantinePage(QWidget):
 
     def _query_finished(self, total: int) -> None:
         self.count_label.setText(tr("quarantine.count", count=format_number(total)))
-        if not self._sized and total:
-            self._sized = True
-            self.table.resizeColumnsToContents()
+        fit_columns_once(self.table)
         wanted, self._reselect = self._reselect, []
         selection = self.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows

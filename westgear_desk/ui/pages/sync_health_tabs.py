@@ -37,7 +37,12 @@ from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.formatting import format_datetime
 from westgear_desk.ui.i18n import register, tr
-from westgear_desk.ui.models.health_models import calls_model, inbox_model, runs_model
+from westgear_desk.ui.models.health_models import (
+    calls_model,
+    fit_columns_once,
+    inbox_model,
+    runs_model,
+)
 from westgear_desk.ui.models.lazy_table import ROW_ID_ROLE
 
 if TYPE_CHECKING:
@@ -76,7 +81,7 @@ def make_table(parent: QWidget, name: str, model: Any, multi: bool = False) -> Q
     table.verticalHeader().hide()
     table.setWordWrap(False)
     table.horizontalHeader().setStretchLastSection(True)
-    model.modelReset.connect(table.resizeColumnsToContents)
+    model.modelReset.connect(lambda: fit_columns_once(table))
     return table
 
 
