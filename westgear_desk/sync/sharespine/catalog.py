@@ -22,15 +22,13 @@ from sqlalchemy.orm import Session
 
 from westgear_desk.db.models import SyncCursor
 from westgear_desk.errors import IntegrationError
+from westgear_desk.integrations.sharespine.client import Page
+from westgear_desk.integrations.sharespine.contract import Product
 from westgear_desk.sync.cursors import advance_cursor, get_cursor
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.scheduler import RunFailedError
-from westgear_desk.sync.sharespine.catalog_pages import (
-    INTEGRATION,
-    CatalogSync,
-    Stage,
-    apply_page,
-)
+from westgear_desk.sync.sharespine.catalog_pages import INTEGRATION, CatalogSync, Stage
+from westgear_desk.sync.sharespine.catalog_pipeline import apply_pages
 from westgear_desk.sync.sharespine.catalog_upsert import deactivate_missing
 
 FULL_CURSOR: Final = "products.full"
@@ -99,11 +97,13 @@ def full_refresh(sync: CatalogSync, run_id: int | None) -> RunCounts:
     if resumed:
         log.info("full refresh resumes at offset %d (begun %s)", state.offset, state.started_at)
     total = RunCounts()
+
+    def stage_for(page: Page[Product]) -> Stage:
+        after = FullState(page.info.offset + page.info.count, state.started_at)
+        return _stager(run_id, page.info.offset, after)
+
     try:
-        for page in sync.pages(None, state.offset):
-            info = page.info
-            after = FullState(info.offset + info.count, state.started_at)
-            total += apply_page(sync, page.records, run_id, _stager(run_id, info.offset, after))
+        apply_pages(sync, sync.pages(None, state.offset), run_id, total, stage_for)
     except IntegrationError as exc:
         raise RunFailedError(
             f"full refresh stopped by Sharespine ({exc}); the next one resumes", total
@@ -163,8 +163,7 @@ def incremental_sync(
         since = _cursor_time(get_cursor(session, INTEGRATION, resource))
     total = RunCounts()
     try:
-        for page in sync.pages(since, 0):
-            total += apply_page(sync, page.records, run_id)
+        apply_pages(sync, sync.pages(since, 0), run_id, total)
     except IntegrationError as exc:
         raise RunFailedError(f"incremental sync stopped by Sharespine ({exc})", total) from exc
     with sync.session_factory.begin() as session:

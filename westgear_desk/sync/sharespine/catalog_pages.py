@@ -28,6 +28,7 @@ from westgear_desk.integrations.sharespine.contract import (
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.catalog_mapping import (
+    Classified,
     classify,
     content_hash,
     page_skus,
@@ -84,32 +85,62 @@ def record_key(record: RecordResult[Product]) -> str:
     return product_key(record.model) if record.model is not None else raw_key(record.raw)
 
 
-def write_page(
-    sync: CatalogSync,
+@dataclass
+class PreparedPage:
+    """A page checked against the database, ready to be written in one transaction."""
+
+    fetched: int
+    unchanged: list[str]
+    stored: dict[str, Stored]
+    page: Classified
+
+    @property
+    def seen(self) -> list[str]:
+        return [*self.unchanged, *self.page.seen]
+
+    def claimed_skus(self) -> dict[str, str]:
+        """SKUs the page's valid products will hold once written, with their product."""
+        return {v.values["sku"]: row.external_id for row in self.page.valid for v in row.variants}
+
+
+def prepare_page(
     session: Session,
     records: Sequence[RecordResult[Product]],
-    run_id: int | None,
-    only: frozenset[str] | None = None,
-) -> tuple[RunCounts, list[str]]:
-    """Validate and write one page in `session`; returns its counts and the keys it saw.
+    pending_skus: Mapping[str, str] | None = None,
+) -> PreparedPage:
+    """Read what the page needs from the database and classify it (nothing is written).
 
-    With `only` ({"stock", "price"}), published products get just those rewritten.
+    `pending_skus` are SKUs of earlier pages not committed yet, so duplicates across pages
+    are still caught while those pages are being written.
     """
-    counts = RunCounts(fetched=len(records))
     keys = [record_key(r) for r in records]
     stored = stored_products(session, keys)
     fresh, hashes, unchanged = split_unchanged(records, stored)
-    counts.unchanged = len(unchanged)
-    taken = sku_owners(session, page_skus(fresh))
+    taken = {**(pending_skus or {}), **sku_owners(session, page_skus(fresh))}
     overrides = quarantine.overrides_for(
         session, RecordType.PRODUCT, [record_key(r) for r in fresh]
     )
-    page = classify(fresh, taken, overrides, hashes)
+    return PreparedPage(len(records), unchanged, stored, classify(fresh, taken, overrides, hashes))
+
+
+def commit_page(
+    sync: CatalogSync,
+    session: Session,
+    prepared: PreparedPage,
+    run_id: int | None,
+    only: frozenset[str] | None = None,
+) -> RunCounts:
+    """Write a prepared page in `session`: publish, release, quarantine; returns its counts.
+
+    With `only` ({"stock", "price"}), published products get just those rewritten.
+    """
+    page = prepared.page
+    counts = RunCounts(fetched=prepared.fetched, unchanged=len(prepared.unchanged))
     rest, targeted = page.valid, TargetedOutcome()
     if only:
         targeted = apply_targeted(session, page.valid, only, sync.codes)
         rest = targeted.rest
-    written = write_products(session, rest, sync.codes, run_id, stored)
+    written = write_products(session, rest, sync.codes, run_id, prepared.stored)
     counts.created, counts.updated = written.created, written.updated + targeted.applied
     counts.unchanged += written.unchanged + written.stale + targeted.stale
     counts.written = counts.created + counts.updated
@@ -121,7 +152,19 @@ def write_page(
         quarantine.store(session, page.quarantined, run_id=run_id)
         unpublish(session, [item.external_id for item in page.quarantined])
         counts.quarantined = len(page.quarantined)
-    return counts, [*unchanged, *page.seen]
+    return counts
+
+
+def write_page(
+    sync: CatalogSync,
+    session: Session,
+    records: Sequence[RecordResult[Product]],
+    run_id: int | None,
+    only: frozenset[str] | None = None,
+) -> tuple[RunCounts, list[str]]:
+    """Validate and write one page in `session`; returns its counts and the keys it saw."""
+    prepared = prepare_page(session, records)
+    return commit_page(sync, session, prepared, run_id, only), prepared.seen
 
 
 def split_unchanged(

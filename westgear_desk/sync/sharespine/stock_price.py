@@ -112,7 +112,8 @@ def stock_price_sync(sync: object, run_id: int | None) -> RunCounts:
     Raises RunFailedError (with the counts so far) when Sharespine fails part-way.
     """
     from westgear_desk.sync.sharespine.catalog import STOCK_PRICE_CURSOR, _cursor_time, now_second
-    from westgear_desk.sync.sharespine.catalog_pages import INTEGRATION, CatalogSync, apply_page
+    from westgear_desk.sync.sharespine.catalog_pages import INTEGRATION, CatalogSync
+    from westgear_desk.sync.sharespine.catalog_pipeline import apply_pages
 
     assert isinstance(sync, CatalogSync)
     started = now_second()
@@ -120,8 +121,7 @@ def stock_price_sync(sync: object, run_id: int | None) -> RunCounts:
         since = _cursor_time(get_cursor(session, INTEGRATION, STOCK_PRICE_CURSOR))
     total = RunCounts()
     try:
-        for page in sync.pages(since, 0):
-            total += apply_page(sync, page.records, run_id, only=BOTH)
+        apply_pages(sync, sync.pages(since, 0), run_id, total, only=BOTH)
     except IntegrationError as exc:
         raise RunFailedError(f"stock and price sync stopped by Sharespine ({exc})", total) from exc
     with sync.session_factory.begin() as session:
