@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from westgear_desk.db.models import Order, QuarantineEntry, SyncRun
+from westgear_desk.db.enums import JobStatus
+from westgear_desk.db.models import Job, Order, QuarantineEntry, SyncRun
 from westgear_desk.demo import Demo, DemoOptions
+from westgear_desk.ui.i18n import set_language
 from westgear_desk.ui.main_window import MainWindow
 from westgear_desk.ui.pages.orders_page import OrdersPage
 
@@ -28,7 +30,7 @@ pytestmark = [
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     options = DemoOptions(
-        products=150, directory=tmp_path / "demo", feed_interval_s=2.0, fault_window_s=8.0
+        products=150, directory=tmp_path / "demo", feed_interval_s=2.0, fault_window_s=40.0
     )
     running = Demo(options)
     running.start()
@@ -48,10 +50,11 @@ def test_demo_shows_arriving_orders_quarantine_and_a_failed_run(
     assert demo.services is not None
     assert demo.user is not None
     assert demo.user.is_admin
+    set_language("en")  # the user guide's screenshots are in English
     layout = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
     window = MainWindow(demo.services, demo.user, qsettings=layout)
     qtbot.addWidget(window)
-    window.resize(1360, 840)
+    window.resize(1360, 860)
     window.show()
     page = window.pages["orders"]
     assert isinstance(page, OrdersPage)
@@ -61,13 +64,45 @@ def test_demo_shows_arriving_orders_quarantine_and_a_failed_run(
     page.refresh()
     qtbot.waitUntil(lambda: page.model.total() >= first, timeout=10_000)
     qtbot.waitUntil(lambda: _count(demo, Order) > first, timeout=60_000)  # the feed keeps going
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.total() > first, timeout=20_000)  # and the list shows it
     with demo.services.session_factory() as session:
         statuses = set(session.scalars(select(SyncRun.status)))
     assert "failed" in statuses
     assert demo.feed is not None
     assert demo.feed.counts.stock_changes > 0
-    window.grab().save(str(screenshot_dir / "demo-main-window.png"))
+    # The event log failed through the fault window: its jobs are "needs action" (to retry).
+    qtbot.waitUntil(lambda: _dead_jobs(demo) > 0, timeout=60_000)
+    lights = window.status.lights
+    qtbot.waitUntil(lambda: lights["sharespine"].level in {"failing", "degraded"}, timeout=10_000)
+    _tour(qtbot, window, page, screenshot_dir)
     window.close()
+    set_language("sv")
+
+
+def _dead_jobs(demo: Demo) -> int:
+    assert demo.services is not None
+    with demo.services.session_factory() as session:
+        dead = select(func.count()).select_from(Job).where(Job.status == JobStatus.DEAD)
+        return int(session.scalar(dead) or 0)
+
+
+def _tour(qtbot: QtBot, window: MainWindow, page: OrdersPage, folder: Path) -> None:
+    """Screenshots of every page with live demo data, for the user guide."""
+    order_id = page.model.id_at(0)
+    assert order_id is not None
+    assert page.select_order(order_id)
+    qtbot.waitUntil(lambda: page.detail.order_id == order_id, timeout=10_000)
+    assert page.detail.timeline.timeline.rowCount() > 0  # the sync wrote its story
+    window.grab().save(str(folder / "demo-orders.png"))
+    for key in ("catalog", "quarantine", "sync_health", "settings"):
+        if key not in window._holders and key not in window.pages:
+            continue
+        window.show_page(key)
+        assert window.current_key() == key
+        qtbot.waitUntil(lambda: not window.tasks.busy, timeout=20_000)
+        window.grab().save(str(folder / f"demo-{key.replace('_', '-')}.png"))
+    window.show_page("orders")
 
 
 def test_demo_command_quits_cleanly(tmp_path: Path):

@@ -28,11 +28,13 @@ class Store:
         self.items = {i: Item(i, f"item {i:05d}") for i in range(1, count + 1)}
         self.row_calls = 0
         self.gate: dict[str, threading.Event] = {}
+        self.read = threading.Event()
 
     def ids(self, query: str, sort: SortSpec) -> list[int]:
-        if query in self.gate:
+        found = [i for i, item in list(self.items.items()) if query in item.name]
+        if query in self.gate:  # answer as of the moment the query ran, but late
+            self.read.set()
             self.gate[query].wait(10)
-        found = [i for i, item in self.items.items() if query in item.name]
         return sorted(found, key=lambda i: self.items[i].name, reverse=sort.descending)
 
     def first(self, query: str, sort: SortSpec, limit: int) -> list[int]:
@@ -196,3 +198,18 @@ def test_cache_is_bounded(qtbot: QtBot, tasks: TaskRunner):
         model.index(row, 1).data()
         qtbot.waitUntil(lambda r=row: model.row_at(r) is not None)
     assert len(model._rows) <= 200
+
+
+def test_refresh_during_a_query_runs_after_it(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(20)
+    store.gate["item"] = threading.Event()
+    model = _model(tasks, store, two_phase=False)
+    finished: list[int] = []
+    model.query_finished.connect(finished.append)
+    model.set_query("item")  # blocked in the worker
+    assert store.read.wait(10)
+    store.items[21] = Item(21, "item 00021")  # arrives after the query read the table
+    model.refresh()  # must not be lost
+    store.gate["item"].set()
+    qtbot.waitUntil(lambda: len(finished) == 2)
+    assert finished == [20, 21]

@@ -286,7 +286,8 @@ def test_detail_shows_lines_customer_address_payment_and_timeline(
     timeline = detail.timeline.timeline
     qtmodeltester.check(timeline)
     kinds = [timeline.entry(r).kind.value for r in range(timeline.rowCount())]
-    assert kinds == ["audit", "api_call", "attempt", "attempt", "job", "inbox"]
+    # The seeded order was stored "now" (its arrival is newest); the rest in their order.
+    assert kinds == ["sync", "audit", "api_call", "attempt", "attempt", "job", "inbox"]
     times = [timeline.entry(r).at for r in range(timeline.rowCount())]
     assert times == sorted(times, reverse=True)
     texts = [timeline.index(r, 4).data() for r in range(timeline.rowCount())]

@@ -1,8 +1,9 @@
 """Read models for one order: its detail (lines, customer, addresses, payments) and a timeline of
 everything that happened to it across systems, joined by the order's correlation id.
 
-The timeline merges inbox events, jobs and each of their attempts, API calls and audit entries
-into one list, newest first, each entry saying which system and how it ended.
+The timeline merges the order's own arrival and updates from its source, quarantine notices
+about it, inbox events, jobs and each of their attempts, API calls and audit entries into one
+list, newest first, each entry saying which system and how it ended.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from westgear_desk.db.enums import OrderStatus
+from westgear_desk.db.enums import OrderStatus, QuarantineStatus, RecordType
 from westgear_desk.db.models import (
     ApiCall,
     AuditEntry,
@@ -27,6 +28,7 @@ from westgear_desk.db.models import (
     Order,
     OrderLine,
     Payment,
+    QuarantineEntry,
 )
 
 TIMELINE_LIMIT: Final = 500
@@ -51,6 +53,8 @@ class Outcome(enum.StrEnum):
 
 
 class EntryKind(enum.StrEnum):
+    SYNC = "sync"
+    QUARANTINE = "quarantine"
     INBOX = "inbox"
     JOB = "job"
     ATTEMPT = "attempt"
@@ -229,13 +233,66 @@ def order_timeline(session: Session, order_id: int) -> list[TimelineEntry]:
     if order is None:
         return []
     cid = order.correlation_id
-    entries = _audit_entries(session, order, cid)
+    entries = _arrival_entries(order) + _quarantine_entries(session, order)
+    entries += _audit_entries(session, order, cid)
     if cid:
         entries += _inbox_entries(session, cid)
         entries += _job_entries(session, cid)
         entries += _api_entries(session, cid)
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:TIMELINE_LIMIT]
+
+
+def _arrival_entries(order: Order) -> list[TimelineEntry]:
+    source = str(order.source_system)
+    entries = [
+        TimelineEntry(
+            order.created_at,
+            source,
+            EntryKind.SYNC,
+            f"order {order.order_number} stored ({order.source_status or order.status})",
+            Outcome.OK,
+            f"remote id {order.remote_id}",
+        )
+    ]
+    if order.updated_at > order.created_at + dt.timedelta(seconds=1):
+        entries.append(
+            TimelineEntry(
+                order.updated_at,
+                source,
+                EntryKind.SYNC,
+                f"order updated ({order.source_status or order.status})",
+                Outcome.OK,
+            )
+        )
+    return entries
+
+
+def _quarantine_entries(session: Session, order: Order) -> list[TimelineEntry]:
+    rows = session.scalars(
+        select(QuarantineEntry).where(
+            QuarantineEntry.record_type == RecordType.ORDER,
+            QuarantineEntry.source_system == order.source_system,
+            QuarantineEntry.external_id == order.remote_id,
+        )
+    )
+    entries = []
+    for row in rows:
+        reasons = "; ".join(
+            str(reason.get("message_en") or reason.get("code") or "") for reason in row.reasons
+        )
+        outcome = Outcome.OK if row.status != QuarantineStatus.OPEN else Outcome.WARNING
+        entries.append(
+            TimelineEntry(
+                row.first_seen_at,
+                str(row.source_system),
+                EntryKind.QUARANTINE,
+                f"quarantine: {row.status}",
+                outcome,
+                reasons,
+            )
+        )
+    return entries
 
 
 def _audit_entries(session: Session, order: Order, cid: str | None) -> list[TimelineEntry]:

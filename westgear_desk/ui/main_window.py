@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
     def _build_body(self, specs: tuple[PageSpec, ...]) -> None:
         self.nav = QListWidget(self)
         self.nav.setObjectName("navigation")
-        self.nav.setMaximumWidth(200)
+        self.nav.setMaximumWidth(180)
         self.stack = QStackedWidget(self)
         self.banner = ErrorBanner(self)
         for spec in specs:
@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([self.nav.maximumWidth(), 10_000])
+        splitter.setCollapsible(1, False)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.ui.order_seed import START, seed_orders
 from westgear_desk.db import queries
 from westgear_desk.db.enums import JobStatus, OrderStatus, SyncRunStatus
-from westgear_desk.db.models import ApiCall, Customer, Job, Order, OrderLine, Payment, SyncRun
+from westgear_desk.db.models import (
+    ApiCall,
+    Customer,
+    Job,
+    Order,
+    OrderLine,
+    Payment,
+    QuarantineEntry,
+    SyncRun,
+)
 from westgear_desk.db.queries_orders import NO_PAYMENT, OrderFilter
 from westgear_desk.db.session import unit_of_work
 
@@ -129,6 +138,22 @@ def test_detail_and_timeline(seeded: sessionmaker[Session]) -> None:
             )
         )
         session.add(
+            QuarantineEntry(
+                source_system="sharespine",
+                record_type="order",
+                external_id=order.remote_id,
+                reasons=[
+                    {
+                        "code": "unknown_sku",
+                        "field": "rows[0].sku",
+                        "message_sv": "Okänt artikelnr X-1",
+                        "message_en": "SKU X-1 is unknown",
+                    }
+                ],
+                raw_payload={},
+            )
+        )
+        session.add(
             ApiCall(
                 system="fortnox",
                 method="POST",
@@ -148,9 +173,13 @@ def test_detail_and_timeline(seeded: sessionmaker[Session]) -> None:
     assert detail.lines
     assert detail.shipping_address[:2] == ["Per Ek", "Hamngatan 2"]
     assert {(e.kind.value, e.outcome.value) for e in timeline} == {
+        ("sync", "ok"),
+        ("quarantine", "warning"),
         ("job", "error"),
         ("api_call", "warning"),
     }
+    notice = next(e for e in timeline if e.kind.value == "quarantine")
+    assert notice.detail == "SKU X-1 is unknown"
 
 
 def test_integration_health(session_factory: sessionmaker[Session]) -> None:

@@ -169,6 +169,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._loading: dict[int, TaskHandle] = {}
         self._handle: TaskHandle | None = None
         self._loaded_once = False
+        self._refresh_again = False
 
     # ------------------------------------------------------------------ public API
 
@@ -213,8 +214,12 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
 
     def refresh(self) -> None:
         """Run the current query again and merge the result in quietly (see module doc)."""
-        if self.is_loading or self._query_gen == 0:
-            return  # the query in flight is as fresh as a refresh would be
+        if self._query_gen == 0:
+            return
+        if self.is_loading:  # run once the query in flight is in (it may predate the change)
+            self._refresh_again = True
+            return
+        self._refresh_again = False
         self._handle = self._tasks.run(
             _load_ids,
             self._fetch_ids,
@@ -326,6 +331,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             self._handle.cancel()
         self._query_gen += 1
         self._first_shown = False
+        self._refresh_again = False
         self.query_started.emit()
         if self._fetch_first is None:
             loader: Any = partial(_load_ids, self._fetch_ids)
@@ -350,7 +356,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._reset(result.ids, result.first_rows)
         self._first_shown = True
         self.first_page_ready.emit()
-        self.query_finished.emit(len(self._ids))
+        self._finished()
 
     def _first_ready(self, generation: int, result: IdsResult[_Entry[RowT]]) -> None:
         if generation != self._query_gen:
@@ -359,7 +365,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._first_shown = True
         self.first_page_ready.emit()
         if len(result.ids) < self._page_size:
-            self.query_finished.emit(len(self._ids))
+            self._finished()
             return
         self._handle = self._tasks.run(
             self._fetch_ids,
@@ -378,7 +384,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             self._ids = list(ids)  # rows on screen keep their places; more can be fetched
         else:  # the data changed between the two queries
             self._reset(list(ids), [], exposed=self._exposed)
-        self.query_finished.emit(len(self._ids))
+        self._finished()
 
     def _refresh_ready(self, generation: int, result: IdsResult[_Entry[RowT]]) -> None:
         if generation != self._query_gen:
@@ -393,7 +399,12 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             self._insert_front(new, added)
         else:
             self._reset(new, [], exposed=self._exposed)
+        self._finished()
+
+    def _finished(self) -> None:
         self.query_finished.emit(len(self._ids))
+        if self._refresh_again and not self.is_loading:
+            self.refresh()
 
     def _failed(self, error: TaskError) -> None:
         self.load_failed.emit(error.message)

@@ -19,6 +19,8 @@ register(
         "timeline.col.what": ("Händelse", "Event"),
         "timeline.col.outcome": ("Utfall", "Outcome"),
         "timeline.col.detail": ("Detaljer", "Details"),
+        "timeline.kind.sync": ("Synk", "Sync"),
+        "timeline.kind.quarantine": ("Karantän", "Quarantine"),
         "timeline.kind.inbox": ("Inkommande", "Inbound"),
         "timeline.kind.job": ("Jobb", "Job"),
         "timeline.kind.attempt": ("Försök", "Attempt"),
@@ -109,5 +111,5 @@ class TimelineView(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((130, 80, 260, 60)):
+        for column, width in enumerate((150, 90, 300, 70)):
             self.setColumnWidth(column, width)
