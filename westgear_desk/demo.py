@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from westgear_desk.sync.desk import Desk
 
 _log = logging.getLogger(__name__)
-DEMO_USER: Final = "demo-admin"
 #: Engine modules the demo adds to `flows.ENGINE_MODULES` when this build has them.
 DEMO_ENGINE_MODULES: Final = ("westgear_desk.sync.sharespine",)
 #: How long the injected fault on Sharespine's event log lasts (jobs posting there die).
@@ -62,6 +61,7 @@ class DemoOptions:
     fault_window_s: float = FAULT_WINDOW_S
     locale: str = "sv"
     broken_share: float = 0.06
+    role: UserRole = UserRole.ADMIN
 
 
 @dataclass
@@ -86,7 +86,7 @@ class Demo:
             self._start_sandboxes()
             settings = self._settings()
             self.services = _services(settings)
-            self.user = _admin(self.services)
+            self.user = _demo_user(self.services, self.options.role)
             self.desk = _start_desk(self.services)
             self._start_feed()
             self._start_kickoff()
@@ -254,9 +254,17 @@ def _services(settings: Settings) -> AppServices:
     return AppServices(settings, url, engine, make_session_factory(engine))
 
 
-def _admin(services: AppServices) -> CurrentUser:
+DEMO_NAMES: Final = {
+    UserRole.ADMIN: "Demo Admin",
+    UserRole.SALES: "Demo Sälj",
+    UserRole.WAREHOUSE: "Demo Lager",
+}
+
+
+def _demo_user(services: AppServices, role: UserRole) -> CurrentUser:
+    """The signed-in demo user: `demo-admin`, `demo-sales` or `demo-warehouse`."""
     with unit_of_work(services.session_factory) as session:
-        return ensure_user(session, DEMO_USER, UserRole.ADMIN, display_name="Demo Admin")
+        return ensure_user(session, f"demo-{role.value}", role, display_name=DEMO_NAMES[role])
 
 
 def engine_modules_for_demo() -> list[str]:

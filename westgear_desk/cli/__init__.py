@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "westgear_desk.cli.credentials_command",
     "westgear_desk.cli.webhooks_command",
     "westgear_desk.cli.demo",
+    "westgear_desk.cli.users",
 )
 
 

@@ -27,11 +27,18 @@ def register(subparsers: Any) -> None:
         "--dir", type=Path, default=None, help="demo directory (default: a temporary one)"
     )
     parser.add_argument("--language", choices=("sv", "en"), default="sv", help="UI language")
+    parser.add_argument(
+        "--role",
+        choices=("admin", "sales", "warehouse"),
+        default="admin",
+        help="sign in with this role (default admin) to see what each role may do",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     del ctx  # the demo never uses the configured database or settings
+    from westgear_desk.db.enums import UserRole
     from westgear_desk.demo import DemoOptions, run_demo
 
     if not 20 <= args.products <= 20_000:
@@ -41,5 +48,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         directory=args.dir,
         quit_after_s=args.quit_after,
         locale=args.language,
+        role=UserRole(args.role),
     )
     return run_demo(options, announce=print)

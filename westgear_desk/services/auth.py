@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import UserRole
-from westgear_desk.db.models import User
+from westgear_desk.db.models import AuditEntry, User
 from westgear_desk.errors import KnownError, PermissionDeniedError
 
 
@@ -140,3 +140,65 @@ def sign_in(session_factory: sessionmaker[Session], username: str) -> CurrentUse
                 f"The user {username!r} does not exist or is inactive."
             )
         return CurrentUser(row.username, row.display_name, UserRole(row.role))
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """One desk user as the `users` command lists them."""
+
+    username: str
+    display_name: str
+    role: UserRole
+    active: bool
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    """Every user, by username."""
+    rows = session.scalars(select(User).order_by(User.username))
+    return [UserInfo(r.username, r.display_name, UserRole(r.role), r.active) for r in rows]
+
+
+def add_user(
+    session: Session, username: str, role: UserRole, display_name: str | None, *, actor: str
+) -> CurrentUser:
+    """Create a user (audited as done by `actor`); KnownError if the name is taken."""
+    if session.scalar(select(User.id).where(User.username == username.strip())) is not None:
+        raise KnownError(
+            f"Användaren {username!r} finns redan. / The user {username!r} already exists."
+        )
+    user = ensure_user(session, username, role, display_name)
+    _audit(session, actor, "user.add", user.username, f"role {role.value}")
+    return user
+
+
+def set_role(session: Session, username: str, role: UserRole, *, actor: str) -> CurrentUser:
+    """Give `username` another role (audited); UnknownUserError if there is no such user."""
+    row = _user_row(session, username)
+    previous = row.role
+    row.role = role
+    _audit(session, actor, "user.role", row.username, f"{previous} -> {role.value}")
+    return CurrentUser(row.username, row.display_name, role)
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> None:
+    """Enable or disable a user's sign-in (audited)."""
+    row = _user_row(session, username)
+    row.active = active
+    _audit(session, actor, "user.enable" if active else "user.disable", row.username, None)
+
+
+def _user_row(session: Session, username: str) -> User:
+    row = session.scalar(select(User).where(User.username == username.strip()))
+    if row is None:
+        raise UnknownUserError(
+            f"Användaren {username!r} finns inte. / The user {username!r} does not exist."
+        )
+    return row
+
+
+def _audit(session: Session, actor: str, action: str, target: str, reason: str | None) -> None:
+    session.add(
+        AuditEntry(
+            username=actor, action=action, target_type="user", target_id=target, reason=reason
+        )
+    )

@@ -6,20 +6,25 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import UserRole
-from westgear_desk.db.models import User
+from westgear_desk.db.models import AuditEntry, User
 from westgear_desk.db.session import unit_of_work
-from westgear_desk.errors import PermissionDeniedError
+from westgear_desk.errors import KnownError, PermissionDeniedError
 from westgear_desk.services.auth import (
     CurrentUser,
     Permission,
     UnknownUserError,
+    UserInfo,
+    add_user,
     can_edit_shared_settings,
     can_release_quarantine,
     can_retry_jobs,
     ensure_user,
     has_permission,
+    list_users,
     require_permission,
     require_role,
+    set_active,
+    set_role,
     sign_in,
 )
 
@@ -76,3 +81,44 @@ def test_sign_in_known_active_user_only(session_factory: sessionmaker[Session]) 
         sign_in(session_factory, "gone")
     with pytest.raises(UnknownUserError):
         sign_in(session_factory, "nobody")
+
+
+def test_users_are_added_given_roles_and_disabled_with_audit(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        add_user(session, "per", UserRole.WAREHOUSE, "Per P", actor="boss")
+        with pytest.raises(KnownError, match="already exists"):
+            add_user(session, "per", UserRole.SALES, None, actor="boss")
+    with unit_of_work(session_factory) as session:
+        assert set_role(session, "per", UserRole.SALES, actor="boss").role is UserRole.SALES
+        set_active(session, "per", False, actor="boss")
+        with pytest.raises(UnknownUserError):
+            set_role(session, "nobody", UserRole.ADMIN, actor="boss")
+    with session_factory() as session:
+        assert list_users(session) == [UserInfo("per", "Per P", UserRole.SALES, False)]
+        actions = [
+            (a.username, a.action, a.target_id, a.reason)
+            for a in session.query(AuditEntry).order_by(AuditEntry.id)
+        ]
+    assert actions == [
+        ("boss", "user.add", "per", "role warehouse"),
+        ("boss", "user.role", "per", "warehouse -> sales"),
+        ("boss", "user.disable", "per", None),
+    ]
+    with pytest.raises(UnknownUserError):
+        sign_in(session_factory, "per")
+
+
+def test_users_command(migrated_sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from westgear_desk.cli import main
+
+    url = ["--database-url", migrated_sqlite_url]
+    assert main([*url, "users", "add", "lisa", "--role", "warehouse"]) == 0
+    assert main([*url, "users", "role", "lisa", "admin"]) == 0
+    assert main([*url, "users", "list", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == (
+        '[{"username": "lisa", "display_name": "lisa", "role": "admin", "active": true}]'
+    )
+    assert main([*url, "users", "role", "nobody", "sales"]) == 2
