@@ -337,3 +337,15 @@ def test_bulk_replay_from_the_inbox_tab(
     assert len(processed) == 2
     page.inbox.table.selectRow(0)
     qtbot.waitUntil(lambda: "omkörd av admin" in page.inbox.history.text())
+
+
+def test_a_refresh_keeps_a_multi_selection(
+    qtbot: QtBot, open_page: PageFactory, admin_user: CurrentUser
+) -> None:
+    page = open_page(admin_user)
+    page.jobs_table.selectAll()
+    assert len(page.selected_job_ids()) == 3
+    before = page.selected_job_ids()
+    with qtbot.waitSignal(page.jobs_model.modelReset, timeout=10_000):
+        page.refresh()
+    assert page.selected_job_ids() == before

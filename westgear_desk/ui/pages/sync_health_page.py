@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -249,9 +249,11 @@ class SyncHealthPage(QWidget):
         selected = set(self.selected_job_ids())
         self.jobs_model.set_rows(rows)
         self.tabs.setTabText(0, tr("health.tab.dead", count=len(self._all_jobs)))
+        selection = self.jobs_table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for row_no, row in enumerate(rows):
-            if row.id in selected:
-                self.jobs_table.selectRow(row_no)
+            if row.id in selected:  # keep what was selected selected across a refresh
+                selection.select(self.jobs_model.index(row_no, 0), flags)
         self._job_selected()
 
     def selected_job_ids(self) -> list[int]:
