@@ -171,3 +171,21 @@ def test_a_page_that_fails_to_build_leaves_a_calm_message(
     assert "broken" not in window.pages
     window.show_page("orders")
     assert window.current_key() == "orders"
+
+
+def test_every_text_has_both_languages_with_the_same_placeholders():
+    import string
+
+    from westgear_desk.ui import i18n
+    from westgear_desk.ui.pages.base import load_page_class
+
+    for spec in PAGES:
+        load_page_class(spec)  # pages register their texts when imported
+    assert len(i18n.keys()) > 100
+    for key, (sv, en) in i18n._catalogue.items():
+        fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in (sv, en)]
+        assert fields[0] == fields[1], key
+    i18n.set_language("en")
+    assert i18n.tr("page.orders") == "Orders"
+    i18n.set_language("sv")
+    assert i18n.tr("page.orders") == "Ordrar"

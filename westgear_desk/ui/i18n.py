@@ -26,7 +26,7 @@ def set_language(language: str) -> None:
     """Use `language` ("sv" or "en") for every later `tr` call."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported UI language {language!r} (use sv or en)")
-    _language[0] = language  # type: ignore[assignment]
+    _language[0] = language
 
 
 def language() -> Language:
