@@ -100,7 +100,7 @@ def test_shows_dead_jobs_with_attempt_history_runs_inbox_and_calls(
     assert '"amount": 24990' in page.payload_view.toPlainText()
     assert "17 anrop, 4 fel" in page.chart.summary()
     qtbot.waitUntil(lambda: page.runs.model.rowCount() == 3)
-    assert "failed" in _texts(page.runs.model, 2)
+    assert "misslyckades" in _texts(page.runs.model, 2)
     # the flows the engine modules register name their integration
     qtbot.waitUntil(lambda: _texts(page.runs.model, 0)[0] == "Sharespine")
     assert page.runs.schedule.findData("customers_orders") > 0

@@ -18,7 +18,7 @@ from westgear_desk.db.queries_admin import ApiCallRow, InboxRow, JobRow
 from westgear_desk.sync.job_admin import AttemptView
 from westgear_desk.sync.runs import RunView
 from westgear_desk.ui.formatting import format_datetime, format_duration_ms
-from westgear_desk.ui.i18n import register, tr
+from westgear_desk.ui.i18n import pick, register, tr
 from westgear_desk.ui.models.lazy_table import ROW_ID_ROLE, Column
 
 RowT = TypeVar("RowT")
@@ -148,6 +148,32 @@ def fit_columns_once(table: QTableView) -> None:
         table.resizeColumnsToContents()
 
 
+STATE_TEXTS: dict[str, tuple[str, str]] = {
+    "running": ("pågår", "running"),
+    "succeeded": ("lyckades", "succeeded"),
+    "failed": ("misslyckades", "failed"),
+    "interrupted": ("avbruten", "interrupted"),
+    "pending": ("väntar", "pending"),
+    "done": ("klar", "done"),
+    "dead": ("död – behöver åtgärd", "dead – needs action"),
+    "discarded": ("kastad", "discarded"),
+    "retry": ("nytt försök", "retry"),
+    "lease_lost": ("tappade låset", "lease lost"),
+    "received": ("mottagen", "received"),
+    "processing": ("behandlas", "processing"),
+    "processed": ("behandlad", "processed"),
+    "ignored": ("ignorerad", "ignored"),
+}
+
+
+def state_text(state: str | None) -> str:
+    """A run, job, attempt or inbox state in the UI language (unknown states as stored)."""
+    if state is None:
+        return ""
+    pair = STATE_TEXTS.get(state)
+    return state if pair is None else pick(*pair)
+
+
 def _status_color(status: str) -> str | None:
     if status in {"failed", "dead", "interrupted"}:
         return FAILING
@@ -174,7 +200,7 @@ def runs_model(
         Column("integration", _t("health.col.integration"), integration,
                tooltip=lambda r: described.get(r.schedule)),
         Column("schedule", _t("health.col.schedule"), lambda r: r.schedule),
-        Column("status", _t("health.col.status"), lambda r: r.status,
+        Column("status", _t("health.col.status"), lambda r: state_text(r.status),
                color=lambda r: _status_color(r.status)),
         Column("started", _t("health.col.started"), lambda r: format_datetime(r.started_at)),
         Column("duration", _t("health.col.duration"), duration, align_right=True),
@@ -206,7 +232,7 @@ def attempts_model(parent: Any = None) -> ListTableModel[AttemptView]:
         Column("no", _t("health.col.attempt"), lambda a: str(a.attempt_no)),
         Column("started", _t("health.col.started"),
                lambda a: format_datetime(a.started_at, seconds=True)),
-        Column("outcome", _t("health.col.outcome"), lambda a: _text(a.outcome),
+        Column("outcome", _t("health.col.outcome"), lambda a: state_text(a.outcome),
                color=lambda a: FAILING if a.outcome == "dead" else None),
         Column("error_class", _t("health.col.error_class"), lambda a: _text(a.error_class),
                tooltip=lambda a: a.error_category),
@@ -228,7 +254,7 @@ def inbox_model(parent: Any = None) -> ListTableModel[InboxRow]:
         Column("id", _t("health.col.id"), lambda r: str(r.id), align_right=True),
         Column("source", _t("health.col.source"), lambda r: r.source),
         Column("event", _t("health.col.event"), lambda r: r.event_type),
-        Column("status", _t("health.col.status"), lambda r: r.status,
+        Column("status", _t("health.col.status"), lambda r: state_text(r.status),
                color=lambda r: _status_color(r.status)),
         Column("attempts", _t("health.col.attempts"), lambda r: str(r.attempts),
                align_right=True),

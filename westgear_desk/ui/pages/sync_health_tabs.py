@@ -42,6 +42,7 @@ from westgear_desk.ui.models.health_models import (
     fit_columns_once,
     inbox_model,
     runs_model,
+    state_text,
 )
 from westgear_desk.ui.models.lazy_table import ROW_ID_ROLE
 
@@ -187,7 +188,7 @@ class InboxTab(QWidget):
             [(s, s) for s in ("sharespine", "klarna", "postnord", "dhl")],
         )
         self.status = make_combo(self, "inbox_status_filter", tr("health.filter.all_statuses"),
-                             [(s.value, s.value) for s in InboxStatus])  # fmt: skip
+                             [(state_text(s.value), s.value) for s in InboxStatus])  # fmt: skip
         for combo in (self.source, self.status):
             combo.currentIndexChanged.connect(lambda _i: self.load())
         self.replay_button = QPushButton(tr("health.replay"), self)
@@ -257,7 +258,7 @@ class InboxTab(QWidget):
             who = f" – {tr('health.replayed_by', who=a.replayed_by)}" if a.is_replay else ""
             lines.append(
                 f"#{a.attempt_no} {escape(format_datetime(a.started_at, seconds=True))} "
-                f"{escape(a.outcome or '')} {escape(a.error_class or '')} "
+                f"{escape(state_text(a.outcome))} {escape(a.error_class or '')} "
                 f"{escape(a.message or '')}{escape(who)}"
             )
         self.history.setText("<br>".join(lines))
