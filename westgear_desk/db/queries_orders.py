@@ -91,15 +91,22 @@ def _matches(
     return column.like(pattern) if native_nocase else column.ilike(pattern)
 
 
-def _term_clause(term: str, native_nocase: bool) -> ColumnElement[bool]:
+def _term_clause(term: str, native_nocase: bool, first_rows: bool) -> ColumnElement[bool]:
     pattern = f"%{term}%"
     customers = select(Customer.id).where(_matches(Customer.name, pattern, native_nocase))
-    lines = select(OrderLine.order_id).where(_matches(OrderLine.sku, f"{term}%", native_nocase))
+    sku_match = _matches(OrderLine.sku, f"{term}%", native_nocase)
+    # For the first rows (LIMIT) a per-order lookup stops early; for all ids one pass over
+    # the lines into a set is cheaper than a lookup for every order.
+    lines = (
+        exists().where(OrderLine.order_id == Order.id, sku_match)
+        if first_rows
+        else Order.id.in_(select(OrderLine.order_id).where(sku_match))
+    )
     return or_(
         _matches(Order.order_number, pattern, native_nocase),
         _matches(Order.email, pattern, native_nocase),
         Order.customer_id.in_(customers),
-        Order.id.in_(lines),
+        lines,
     )
 
 
@@ -109,10 +116,10 @@ def _payment_clause(state: str) -> ColumnElement[bool]:
     return exists().where(Payment.order_id == Order.id, Payment.status == PaymentStatus(state))
 
 
-def _where(flt: OrderFilter, native_nocase: bool) -> list[ColumnElement[bool]]:
+def _where(flt: OrderFilter, native_nocase: bool, first_rows: bool) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     terms = flt.text.split()[:MAX_TERMS]
-    clauses.extend(_term_clause(term, native_nocase) for term in terms)
+    clauses.extend(_term_clause(term, native_nocase, first_rows) for term in terms)
     if flt.statuses:
         clauses.append(Order.status.in_(flt.statuses))
     if flt.channel:
@@ -132,15 +139,17 @@ def order_ids_statement(
     descending: bool = True,
     *,
     native_nocase: bool = False,
+    first_rows: bool = False,
 ) -> Select[Any]:
     """The SELECT of matching order ids, sorted (newest first by default; id breaks ties).
 
     `native_nocase`: the database's LIKE ignores case by itself (SQLite), so plain LIKE is used.
+    `first_rows`: the statement will be LIMITed; plan for stopping early.
     """
     stmt = select(Order.id)
     if sort_key == "customer":
         stmt = stmt.outerjoin(Customer, Customer.id == Order.customer_id)
-    clauses = _where(flt, native_nocase)
+    clauses = _where(flt, native_nocase, first_rows)
     if clauses:
         stmt = stmt.where(and_(*clauses))
     column = _SORT_COLUMNS.get(sort_key or "placed_at", Order.placed_at)
@@ -157,7 +166,13 @@ def order_ids(
     limit: int | None = None,
 ) -> list[int]:
     """Return the ids of the orders matching `flt` in display order (the first `limit`)."""
-    stmt = order_ids_statement(flt, sort_key, descending, native_nocase=not is_postgres(session))
+    stmt = order_ids_statement(
+        flt,
+        sort_key,
+        descending,
+        native_nocase=not is_postgres(session),
+        first_rows=limit is not None,
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars())

@@ -67,6 +67,10 @@ def test_text_matches_number_email_customer_and_sku_case_insensitively(
     assert set(_ids(seeded, OrderFilter(text="KUND3@EXAMPLE.SE"))) == by_email
     assert by_name <= set(_ids(seeded, OrderFilter(text=customer.name.upper())))
     assert set(_ids(seeded, OrderFilter(text="rope-10m-2"))) == by_sku
+    # The first rows (LIMIT, planned differently) are the start of the full list.
+    for text in ("rope-10m-2", "kund", customer.name.split()[0]):
+        full = _ids(seeded, OrderFilter(text=text))
+        assert _ids(seeded, OrderFilter(text=text), limit=7) == full[:7]
     # Every word must match: number AND e-mail of another order gives nothing.
     assert _ids(seeded, OrderFilter(text="WG-0000042 kund-none@example.se")) == []
 
