@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -189,3 +190,14 @@ def test_every_text_has_both_languages_with_the_same_placeholders():
     assert i18n.tr("page.orders") == "Orders"
     i18n.set_language("sv")
     assert i18n.tr("page.orders") == "Ordrar"
+
+
+def test_first_user_of_a_new_database_is_admin_others_must_be_added(ui_services: AppServices):
+    from westgear_desk.app import sign_in_current_user
+    from westgear_desk.services.auth import UnknownUserError
+
+    first = sign_in_current_user(ui_services, "anna")
+    assert first.is_admin
+    assert sign_in_current_user(ui_services, "anna") == first
+    with pytest.raises(UnknownUserError, match="does not exist"):
+        sign_in_current_user(ui_services, "bertil")
