@@ -52,6 +52,7 @@ CODE_UNKNOWN_CURRENCY: Final = "unknown_currency"
 CODE_FIELD_TOO_LONG: Final = "field_too_long"
 CODE_DUPLICATE_ENTRY: Final = "duplicate_entry"
 CODE_REJECTED_BY_STORE: Final = "rejected_by_store"
+CODE_INVALID_CHARACTERS: Final = "invalid_characters"
 CODE_SCHEMA_UNKNOWN_FIELD: Final = "schema_unknown_field"
 CODE_SCHEMA_MISSING_FIELD: Final = "schema_missing_field"
 CODE_SCHEMA_TYPE_CHANGED: Final = "schema_type_changed"
@@ -112,6 +113,17 @@ class MediaLike(Protocol):
 
     @property
     def url(self) -> str: ...
+    @property
+    def alt(self) -> Mapping[str, str]: ...
+
+
+class SpecLike(Protocol):
+    """One specification of a product (name and value)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> str: ...
 
 
 class ProductLike(Protocol):
@@ -137,6 +149,8 @@ class ProductLike(Protocol):
     def variants(self) -> Sequence[VariantLike]: ...
     @property
     def media(self) -> Sequence[MediaLike]: ...
+    @property
+    def attributes(self) -> Sequence[SpecLike]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -704,6 +718,40 @@ def rule_field_lengths(product: ProductLike) -> list[Reason]:
     return [reason for reason in found if reason is not None]
 
 
+def _texts(product: ProductLike) -> Iterable[str | None]:
+    yield from (product.remote_id, product.sku, product.brand, product.category)
+    for mapping in (product.title, product.description):
+        yield from mapping.keys()
+        yield from mapping.values()
+    for m in product.media:
+        yield m.url
+        yield from m.alt.values()
+    for spec in product.attributes:
+        yield from (spec.name, spec.value)
+    yield from product.variant_attribute_names
+    for v in product.variants:
+        yield from (v.remote_id, v.parent_remote_id, v.sku, v.gtin)
+        yield from v.options.keys()
+        yield from v.options.values()
+        yield from (p.price_list for p in v.prices)
+        yield from (p.currency for p in v.prices)
+        yield from (s.location_id for s in v.stock_per_location)
+
+
+def rule_text_characters(product: ProductLike) -> list[Reason]:
+    """Texts may not hold NUL characters (no database stores them as text)."""
+    if "\x00" not in "".join(t for t in _texts(product) if t):
+        return []
+    return [
+        Reason(
+            CODE_INVALID_CHARACTERS,
+            "",
+            "Produkten innehåller ett otillåtet tecken (NUL) i en text.",
+            "The product holds a forbidden character (NUL) in a text.",
+        )
+    ]
+
+
 # ------------------------------------------------------------------ schema drift
 
 
@@ -772,6 +820,7 @@ PRODUCT_RULES: Final[tuple[ProductRule, ...]] = (
     rule_unknown_currency,
     rule_stock,
     rule_field_lengths,
+    rule_text_characters,
 )
 
 

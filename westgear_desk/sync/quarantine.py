@@ -10,8 +10,8 @@ reason) are audited with the actor and their reason.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
@@ -109,8 +109,21 @@ class QuarantineView:
 
 
 def _jsonable(payload: Any) -> Any:
-    """The payload as plain JSON (Decimals and datetimes as text), never failing."""
-    return json.loads(json.dumps(payload, default=str))
+    """The payload as JSON every database stores: NUL characters and NaN/Infinity become text.
+
+    Decimals, datetimes and anything else not JSON become their text; never fails.
+    """
+    if isinstance(payload, str):
+        return payload.replace("\x00", "\ufffd")
+    if isinstance(payload, bool | int) or payload is None:
+        return payload
+    if isinstance(payload, float):
+        return payload if math.isfinite(payload) else str(payload)
+    if isinstance(payload, Mapping):
+        return {_jsonable(str(k)): _jsonable(v) for k, v in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [_jsonable(item) for item in payload]
+    return _jsonable(str(payload))
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -229,7 +242,7 @@ def _row(
         "source_system": source,
         "record_type": item.record_type,
         "external_id": item.external_id,
-        "reasons": [reason.to_dict() for reason in item.reasons],
+        "reasons": _jsonable([reason.to_dict() for reason in item.reasons]),
         "raw_payload": _jsonable(item.raw_payload),
         "status": status,
         "overridden_reasons": [],
