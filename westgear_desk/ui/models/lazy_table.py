@@ -454,10 +454,18 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         record_id = self._ids[row]
         cached = self._rows.get(record_id)
         if cached is None or self._row_gen.get(record_id, -1) < self._data_gen:
-            self._request_page(row // self._page_size)
+            page_no = row // self._page_size
+            self._request_page(page_no)
+            if cached is None:  # scrolling into unknown rows: read the next page ahead too
+                self._prefetch(page_no + 1)
         if cached is not None:
             self._rows.move_to_end(record_id)
         return cached
+
+    def _prefetch(self, page_no: int) -> None:
+        first = page_no * self._page_size
+        if first < len(self._ids) and self._ids[first] not in self._rows:
+            self._request_page(page_no)
 
     def _request_page(self, page_no: int) -> None:
         if page_no in self._loading:
