@@ -21,8 +21,11 @@ from westgear_desk.domain.quarantine import Reason
 #: Currencies the shop sells in; anything else is a data error.
 KNOWN_CURRENCIES: Final = frozenset({"SEK", "EUR", "NOK", "DKK"})
 MAX_VAT_PERCENT: Final = Decimal(100)
-MAX_QUANTITY: Final = Decimal("999999")  # far above any real order; keeps totals storable
-MAX_UNIT_PRICE: Final = Decimal("99999999.99")
+#: Limits far above any real order that keep every line and total storable (Numeric(14, 2)).
+MIN_QUANTITY: Final = Decimal("0.001")  # quantities are kept to three decimals
+MAX_QUANTITY: Final = Decimal("99999")
+MAX_UNIT_PRICE: Final = Decimal("9999999.99")
+MAX_ORDER_TOTAL: Final = Decimal("9999999999.99")
 
 MISSING_REMOTE_ID: Final = "order_missing_remote_id"
 MISSING_CURRENCY: Final = "order_missing_currency"
@@ -34,7 +37,8 @@ ROW_NEGATIVE_PRICE: Final = "order_row_negative_price"
 ROW_BAD_VAT: Final = "order_row_invalid_vat_rate"
 MISSING_SHIPPING_ADDRESS: Final = "order_missing_shipping_address"
 ROW_AMOUNT_OUT_OF_RANGE: Final = "order_row_amount_out_of_range"
-NEGATIVE_SHIPPING: Final = "order_negative_shipping_cost"
+INVALID_SHIPPING: Final = "order_invalid_shipping_cost"
+TOTAL_OUT_OF_RANGE: Final = "order_total_out_of_range"
 ROW_UNKNOWN_SKU: Final = "order_row_unknown_sku"
 BLOCKING_CODES: Final = (
     MISSING_REMOTE_ID,
@@ -47,7 +51,8 @@ BLOCKING_CODES: Final = (
     ROW_BAD_VAT,
     ROW_AMOUNT_OUT_OF_RANGE,
     MISSING_SHIPPING_ADDRESS,
-    NEGATIVE_SHIPPING,
+    INVALID_SHIPPING,
+    TOTAL_OUT_OF_RANGE,
 )
 NOTICE_CODES: Final = (ROW_UNKNOWN_SKU,)
 
@@ -162,9 +167,9 @@ def _row_reasons(index: int, row: RowLike) -> list[Reason]:
     checks = (
         (_blank(row.sku), ROW_MISSING_SKU, "sku",
          "Orderraden saknar artikelnummer (SKU).", "The order row has no SKU."),
-        (row.quantity <= 0, ROW_BAD_QUANTITY, "quantity",
-         f"Antalet {row.quantity} är inte större än noll.",
-         f"Quantity {row.quantity} is not above zero."),
+        (row.quantity < MIN_QUANTITY, ROW_BAD_QUANTITY, "quantity",
+         f"Antalet {row.quantity} är inte större än noll (minst 0,001).",
+         f"Quantity {row.quantity} is not above zero (at least 0.001)."),
         (row.price_per_unit_excl_vat < 0, ROW_NEGATIVE_PRICE, "pricePerUnitExclVat",
          "Styckpriset är negativt.", "The unit price is negative."),
         (rate is None or not Decimal(0) <= rate <= MAX_VAT_PERCENT, ROW_BAD_VAT, "vatRatePercent",
@@ -201,16 +206,39 @@ def rule_shipping_address(order: OrderLike) -> list[Reason]:
 
 
 def rule_shipping_cost(order: OrderLike) -> list[Reason]:
-    """The shipping cost, when given, is not negative."""
+    """The shipping cost, when given, is neither negative nor absurdly large."""
     cost = order.shipping_cost_excl_vat
-    if cost is None or cost >= 0:
+    if cost is None or Decimal(0) <= cost <= MAX_UNIT_PRICE:
         return []
     return [
         Reason(
-            NEGATIVE_SHIPPING,
+            INVALID_SHIPPING,
             "shippingCostExclVat",
-            "Fraktkostnaden är negativ.",
-            "The shipping cost is negative.",
+            f"Fraktkostnaden {cost} är negativ eller orimligt stor.",
+            f"The shipping cost {cost} is negative or unreasonably large.",
+        )
+    ]
+
+
+def rule_total_in_range(order: OrderLike) -> list[Reason]:
+    """The order's total stays within what can be stored and invoiced."""
+    rows = [
+        r
+        for r in order.rows
+        if abs(r.quantity) <= MAX_QUANTITY and abs(r.price_per_unit_excl_vat) <= MAX_UNIT_PRICE
+    ]
+    shipping = order.shipping_cost_excl_vat or Decimal(0)
+    if len(rows) < len(order.rows) or abs(shipping) > MAX_UNIT_PRICE:
+        return []  # the row and shipping rules report those
+    goods = sum((r.quantity * r.price_per_unit_excl_vat for r in rows), Decimal(0))
+    if abs(goods) + abs(shipping) <= MAX_ORDER_TOTAL:
+        return []
+    return [
+        Reason(
+            TOTAL_OUT_OF_RANGE,
+            "rows",
+            "Orderns summa är orimligt stor.",
+            "The order total is unreasonably large.",
         )
     ]
 
@@ -222,6 +250,7 @@ BLOCKING_RULES: Final[tuple[Callable[[OrderLike], list[Reason]], ...]] = (
     rule_rows_valid,
     rule_shipping_address,
     rule_shipping_cost,
+    rule_total_in_range,
 )
 
 

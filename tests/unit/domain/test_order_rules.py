@@ -60,9 +60,17 @@ def test_missing_id_currency_rows_and_address_block() -> None:
 
 
 def test_negative_shipping_and_absurd_amounts_block() -> None:
-    assert blocking(Order(shipping_cost_excl_vat=Decimal("-1"))) == [rules.NEGATIVE_SHIPPING]
+    assert blocking(Order(shipping_cost_excl_vat=Decimal("-1"))) == [rules.INVALID_SHIPPING]
+    assert blocking(Order(shipping_cost_excl_vat=Decimal("1E+20"))) == [rules.INVALID_SHIPPING]
     huge = Row(quantity=Decimal(10) ** 7)
     assert blocking(Order(rows=[huge])) == [rules.ROW_AMOUNT_OUT_OF_RANGE]
+    many = Row(quantity=Decimal(90000), price_per_unit_excl_vat=Decimal("9000000"))
+    assert blocking(Order(rows=[many, many])) == [rules.TOTAL_OUT_OF_RANGE]
+
+
+def test_a_quantity_that_rounds_to_nothing_is_refused() -> None:
+    assert blocking(Order(rows=[Row(quantity=Decimal("1E-30"))])) == [rules.ROW_BAD_QUANTITY]
+    assert blocking(Order(rows=[Row(quantity=Decimal("0.001"))])) == []
 
 
 def test_currency_is_case_insensitive() -> None:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import pydantic
 
@@ -70,17 +70,45 @@ def contract_reasons(raw: Any, error: str | None, known: Collection[str]) -> lis
     return reasons or catalog_rules.rule_schema_drift([], [], [("<root>", error or "invalid")])
 
 
-def minimized_payload(raw: Any) -> Any:
-    """The payload with personal values blanked (keys and empty values kept, so gaps show)."""
+M = TypeVar("M", bound=ContractModel)
+
+
+def without_nul(model: M) -> M:
+    """The model with NUL characters removed from every text (rebuilt only when it has any)."""
+    if b"\\u0000" not in model.__pydantic_serializer__.to_json(model):
+        return model
+    fixed = minimized_payload(model.model_dump(mode="json", by_alias=True), personal=False)
+    return type(model).model_validate(fixed)
+
+
+def storable(text: str) -> str:
+    """The text without NUL characters (PostgreSQL refuses them in text and JSONB)."""
+    return text.replace("\x00", "")
+
+
+def cleaned(result: RecordResult[M]) -> RecordResult[M]:
+    """The record with NUL characters removed from its model's texts."""
+    if result.model is None:
+        return result
+    return RecordResult(without_nul(result.model), result.raw, result.error)
+
+
+def minimized_payload(raw: Any, *, personal: bool = True) -> Any:
+    """The payload with personal values blanked (keys and empty values kept, so gaps show)
+    and NUL characters removed, so any payload can be stored in quarantine.
+    `personal=False` only removes the NUL characters.
+    """
     if isinstance(raw, Mapping):
         return {
-            key: REDACTED
-            if key in PERSONAL_KEYS and value not in (None, "")
-            else (minimized_payload(value))
+            storable(str(key)): REDACTED
+            if personal and key in PERSONAL_KEYS and value not in (None, "")
+            else minimized_payload(value, personal=personal)
             for key, value in raw.items()
         }
     if isinstance(raw, list):
-        return [minimized_payload(item) for item in raw]
+        return [minimized_payload(item, personal=personal) for item in raw]
+    if isinstance(raw, str):
+        return storable(raw)
     return raw
 
 
@@ -91,7 +119,7 @@ def digest(values: Mapping[str, Any]) -> str:
 
 
 def _clean(value: str | None, limit: int) -> str | None:
-    text = (value or "").strip()
+    text = storable(value or "").strip()
     return text[:limit] or None
 
 
@@ -194,7 +222,7 @@ def quarantine_id(result: RecordResult[Customer]) -> str:
         return external_id_of(result.model)[:200]
     raw = result.raw if isinstance(result.raw, Mapping) else {}
     found = raw.get("remoteId") or raw.get("localId")
-    return str(found)[:200] if found else "sha:" + digest({"raw": result.raw})
+    return storable(str(found))[:200] if found else "sha:" + digest({"raw": result.raw})
 
 
 def classify(
@@ -205,7 +233,7 @@ def classify(
     A reason an admin overrode for that customer no longer keeps it out.
     """
     out = Classified([], [])
-    for result in results:
+    for result in map(cleaned, results):
         key = quarantine_id(result)
         reasons = reasons_for(result)
         if result.model is not None:

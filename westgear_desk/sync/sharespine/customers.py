@@ -44,7 +44,7 @@ from westgear_desk.sync import quarantine
 from westgear_desk.sync.cursors import advance_cursor, get_cursor
 from westgear_desk.sync.locks import lock_key
 from westgear_desk.sync.runs import RunCounts
-from westgear_desk.sync.sharespine.customer_mapping import CustomerRow, classify
+from westgear_desk.sync.sharespine.customer_mapping import CustomerRow, classify, cleaned
 
 INTEGRATION: Final = "sharespine"
 RESOURCE: Final = "customers"
@@ -175,6 +175,7 @@ def _store_batch(
     session: Session, batch: Sequence[Any], *, run_id: int | None, b2b_owner: str
 ) -> RunCounts:
     serialize_writers(session, f"{INTEGRATION}/{RESOURCE}")
+    batch = [cleaned(result) for result in batch]  # no NUL characters reach the database
     keys = [r.model.remote_id or r.model.local_id for r in batch if r.model is not None]
     overrides = quarantine.overrides_for(session, RecordType.CUSTOMER, keys)
     page = classify(batch, overrides)

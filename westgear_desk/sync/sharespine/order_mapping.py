@@ -22,11 +22,13 @@ from westgear_desk.integrations.sharespine.client import RecordResult
 from westgear_desk.integrations.sharespine.contract import Address, Order, OrderRow
 from westgear_desk.sync.quarantine import QuarantineItem
 from westgear_desk.sync.sharespine.customer_mapping import (
+    cleaned,
     contract_reasons,
     digest,
     drift_reasons,
     known_keys,
     minimized_payload,
+    storable,
 )
 
 ORE: Final = Decimal("0.01")
@@ -53,8 +55,8 @@ def money(value: Decimal) -> Decimal:
 
 
 def _text(value: str | None, limit: int) -> str | None:
-    cleaned = (value or "").strip()
-    return cleaned[:limit] or None
+    text = storable(value or "").strip()
+    return text[:limit] or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +188,7 @@ def order_key(result: RecordResult[Order]) -> str:
     found = raw.get("remoteId") or raw.get("localId")
     if result.model is not None and not found:
         found = result.model.local_id
-    return str(found)[:200] if found else "sha:" + digest({"raw": result.raw})
+    return storable(str(found))[:200] if found else "sha:" + digest({"raw": result.raw})
 
 
 def _item(result: RecordResult[Order], key: str, reasons: list[Reason]) -> QuarantineItem:
@@ -203,7 +205,7 @@ def classify(
     all the same: a new Sharespine field must never stop orders from being shipped.
     """
     out = ClassifiedOrders()
-    for result in results:
+    for result in map(cleaned, results):
         key = order_key(result)
         if result.model is None:
             out.quarantined.append(

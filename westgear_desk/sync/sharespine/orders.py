@@ -53,6 +53,7 @@ from westgear_desk.sync.cursors import advance_cursor
 from westgear_desk.sync.flows import Flow, FlowEnvironment, FlowRegistry, RunContext
 from westgear_desk.sync.inbox_worker import EventIgnored, InboxContext, InboxRegistry
 from westgear_desk.sync.runs import RunCounts
+from westgear_desk.sync.sharespine.customer_mapping import cleaned
 from westgear_desk.sync.sharespine.customers import (
     INTEGRATION,
     batches_with_last,
@@ -130,6 +131,7 @@ def store_orders(
     Also the entry point for a single order (a change notification or a re-fetch).
     """
     serialize_writers(session, f"{INTEGRATION}/{RESOURCE}")
+    batch = [cleaned(result) for result in batch]  # no NUL characters reach the database
     variant_ids = _variant_ids(session, sorted(skus_of(batch)))
     overrides = quarantine.overrides_for(session, RecordType.ORDER, [order_key(r) for r in batch])
     page = classify(batch, overrides, variant_ids)

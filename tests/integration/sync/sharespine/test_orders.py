@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pydantic
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -33,7 +36,13 @@ from westgear_desk.db.models import (
     Variant,
 )
 from westgear_desk.domain import order_rules
-from westgear_desk.integrations.sharespine.client import SharespineClient, SharespineCredentials
+from westgear_desk.integrations.drift import describe_validation_error
+from westgear_desk.integrations.sharespine.client import (
+    RecordResult,
+    SharespineClient,
+    SharespineCredentials,
+)
+from westgear_desk.integrations.sharespine.contract import Order as ContractOrder
 from westgear_desk.sandbox.seed import SeedOrder
 from westgear_desk.sandbox.sharespine.state import SharespineState
 from westgear_desk.settings import load_settings
@@ -43,7 +52,12 @@ from westgear_desk.sync.inbox import InboxProcessor, InboxRegistry
 from westgear_desk.sync.retry import PolicyResolver
 from westgear_desk.sync.runs import start_manual_run
 from westgear_desk.sync.sharespine.customers import CURSOR_OVERLAP
-from westgear_desk.sync.sharespine.orders import register_flows, register_inbox, sync_orders
+from westgear_desk.sync.sharespine.orders import (
+    register_flows,
+    register_inbox,
+    store_orders,
+    sync_orders,
+)
 
 
 @pytest.fixture
@@ -444,3 +458,100 @@ def test_an_order_changed_while_a_run_is_in_progress_is_picked_up_next_run(
     fresh = load(session_factory, first.remote_id)
     assert fresh is not None
     assert fresh.payment_method == "changed-mid-run"
+
+
+_money_text = st.decimals(
+    min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False, allow_infinity=False
+).map(str)
+_wild_number = st.one_of(
+    _money_text,
+    st.sampled_from(["0", "0.0001", "1e-30", "1E+20", "-0", "NaN", "Infinity", "12,5", ""]),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.none(),
+)
+_text = st.one_of(st.none(), st.text(max_size=80), st.text(min_size=250, max_size=400))
+
+
+@st.composite
+def order_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    """Order bodies as Sharespine could send them, valid or broken in any field."""
+    rows = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "sku": _text,
+                    "title": _text,
+                    "quantity": _wild_number,
+                    "pricePerUnitExclVat": _wild_number,
+                    "vatRatePercent": _wild_number,
+                    "discountExclVat": _wild_number,
+                }
+            ),
+            max_size=3,
+        )
+    )
+    address = {"name": "A", "street": draw(_text), "postalCode": "411 06", "city": "Göteborg"}
+    return {
+        "localId": draw(st.text(min_size=1, max_size=40)),
+        "remoteId": draw(_text),
+        "lastModified": "2026-01-01T12:00:00Z",
+        "currency": draw(st.sampled_from(["SEK", "sek", "XYZ", "", None])),
+        "orderStatus": draw(_text),
+        "salesChannel": draw(_text),
+        "paymentMethod": draw(_text),
+        "shippingCostExclVat": draw(_wild_number),
+        "shippingAddress": address,
+        "rows": rows,
+    }
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payloads=st.lists(order_payloads(), min_size=1, max_size=4))
+def test_any_order_payload_is_stored_or_quarantined_never_a_crash(
+    session_factory: sessionmaker[Session], payloads: list[dict[str, Any]]
+) -> None:
+    results = []
+    for raw in payloads:
+        try:
+            results.append(RecordResult(ContractOrder.model_validate(raw), raw))
+        except pydantic.ValidationError as exc:
+            results.append(RecordResult(None, raw, describe_validation_error(exc)))
+
+    with session_factory() as session, session.begin():
+        counts = store_orders(session, results, run_id=None)
+        session.rollback()
+
+    assert counts.fetched == len(payloads)
+    assert counts.written + counts.unchanged + counts.quarantined == len(payloads)
+
+
+def test_nul_characters_and_vanishing_quantities_are_handled(
+    session_factory: sessionmaker[Session],
+) -> None:
+    def payload(remote_id: str, quantity: str, sku: str) -> dict[str, Any]:
+        return {
+            "localId": f"local-{remote_id}",
+            "remoteId": remote_id,
+            "lastModified": "2026-01-01T12:00:00Z",
+            "currency": "SEK",
+            "shippingAddress": {"street": "Gata\x00 1", "postalCode": "411 06", "city": "Gbg"},
+            "customer": {"email": "a\x00@example.com"},
+            "rows": [{"sku": sku, "title": "T\x00", "quantity": quantity,
+                      "pricePerUnitExclVat": "10", "vatRatePercent": "25"}],
+        }  # fmt: skip
+
+    raws = [payload("WEB-\x001", "1", "SKU\x00-1"), payload("WEB-2", "1e-30", "SKU-2")]
+    results = [RecordResult(ContractOrder.model_validate(raw), raw) for raw in raws]
+
+    with session_factory() as session, session.begin():
+        counts = store_orders(session, results, run_id=None)
+
+    assert counts.created == 1
+    assert counts.quarantined == 1
+    stored = load(session_factory, "WEB-1")
+    assert stored is not None
+    assert [line.sku for line in stored.lines] == ["SKU-1"]
+    [entry] = [e for e in entries(session_factory) if e.external_id == "WEB-2"]
+    assert [r["code"] for r in entry.reasons] == [order_rules.ROW_BAD_QUANTITY]
