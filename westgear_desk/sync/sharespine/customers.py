@@ -38,13 +38,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from westgear_desk.db.enums import AddressKind, CustomerKind, RecordType, SourceSystem
 from westgear_desk.db.models.customers import Customer, CustomerAddress, CustomerExternalId
 from westgear_desk.db.models.pricing import PriceList
-from westgear_desk.integrations.sharespine.client import SharespineClient
+from westgear_desk.integrations.sharespine.client import RecordResult, SharespineClient
 from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE
+from westgear_desk.integrations.sharespine.contract import Customer as ContractCustomer
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.cursors import advance_cursor, get_cursor
 from westgear_desk.sync.locks import lock_key
 from westgear_desk.sync.runs import RunCounts
-from westgear_desk.sync.sharespine.customer_mapping import CustomerRow, classify, cleaned
+from westgear_desk.sync.sharespine.customer_mapping import (
+    CustomerRow,
+    classify,
+    cleaned,
+    quarantine_id,
+)
 
 INTEGRATION: Final = "sharespine"
 RESOURCE: Final = "customers"
@@ -160,7 +166,7 @@ def sync_customers(
     wrote_last = False
     for batch, last in batches_with_last(records, page_size):
         with session_factory() as session, session.begin():
-            counts += _store_batch(session, batch, run_id=run_id, b2b_owner=b2b_owner)
+            counts += store_customers(session, batch, run_id=run_id, b2b_owner=b2b_owner)
             if last:
                 advance_cursor(session, INTEGRATION, RESOURCE, cursor_value(started), run_id)
                 wrote_last = True
@@ -171,12 +177,17 @@ def sync_customers(
     return counts
 
 
-def _store_batch(
-    session: Session, batch: Sequence[Any], *, run_id: int | None, b2b_owner: str
+def store_customers(
+    session: Session,
+    batch: Sequence[RecordResult[ContractCustomer]],
+    *,
+    run_id: int | None,
+    b2b_owner: str,
 ) -> RunCounts:
+    """Validate and write one batch of fetched customers in the caller's transaction."""
     serialize_writers(session, f"{INTEGRATION}/{RESOURCE}")
     batch = [cleaned(result) for result in batch]  # no NUL characters reach the database
-    keys = [r.model.remote_id or r.model.local_id for r in batch if r.model is not None]
+    keys = [quarantine_id(result) for result in batch]
     overrides = quarantine.overrides_for(session, RecordType.CUSTOMER, keys)
     page = classify(batch, overrides)
     counts = RunCounts(fetched=len(batch), quarantined=len(page.quarantined))

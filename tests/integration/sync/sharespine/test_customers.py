@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+import pydantic
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,10 +25,16 @@ from westgear_desk.db.models import (
 )
 from westgear_desk.domain import customer_rules
 from westgear_desk.domain.identifiers import make_orgnr, vat_number_for_orgnr
-from westgear_desk.integrations.sharespine.client import SharespineClient, SharespineCredentials
+from westgear_desk.integrations.drift import describe_validation_error
+from westgear_desk.integrations.sharespine.client import (
+    RecordResult,
+    SharespineClient,
+    SharespineCredentials,
+)
+from westgear_desk.integrations.sharespine.contract import Customer as ContractCustomer
 from westgear_desk.sandbox.seed import SeedCustomer
 from westgear_desk.sandbox.sharespine.state import SharespineState
-from westgear_desk.sync.sharespine.customers import sync_customers
+from westgear_desk.sync.sharespine.customers import store_customers, sync_customers
 
 
 @pytest.fixture
@@ -306,3 +316,57 @@ def test_schema_drift_quarantines_with_drift_reasons_and_the_run_goes_on(
     healed = sync_customers(session_factory, client, full=True)
     assert healed.released == len(seeded)
     assert count(session_factory, Customer) == len(seeded)
+
+
+_text = st.one_of(st.none(), st.text(max_size=40), st.text(min_size=250, max_size=300))
+
+
+@st.composite
+def customer_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    """Customer bodies as Sharespine could send them, valid or broken in any field."""
+    org = draw(st.one_of(_text, st.sampled_from([make_orgnr("556677889"), "5566778899"])))
+    return {
+        "localId": draw(st.text(min_size=1, max_size=30)),
+        "remoteId": draw(_text),
+        "lastModified": draw(st.sampled_from(["2026-01-01T12:00:00Z", "yesterday", 5])),
+        "customerType": draw(st.sampled_from(["company", "person", "robot", None])),
+        "firstName": draw(_text),
+        "lastName": draw(_text),
+        "companyName": draw(_text),
+        "orgNo": org,
+        "vatNo": draw(st.one_of(_text, st.just(vat_number_for_orgnr(make_orgnr("556677889"))))),
+        "email": draw(_text),
+        "phone": draw(_text),
+        "language": draw(_text),
+        "priceList": draw(_text),
+        "address": draw(
+            st.one_of(
+                st.none(),
+                st.fixed_dictionaries(
+                    {"street": _text, "postalCode": _text, "city": _text, "countryCode": _text}
+                ),
+            )
+        ),
+    }
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payloads=st.lists(customer_payloads(), min_size=1, max_size=4))
+def test_any_customer_payload_is_stored_or_quarantined_never_a_crash(
+    session_factory: sessionmaker[Session], payloads: list[dict[str, Any]]
+) -> None:
+    results: list[RecordResult[ContractCustomer]] = []
+    for raw in payloads:
+        try:
+            results.append(RecordResult(ContractCustomer.model_validate(raw), raw))
+        except pydantic.ValidationError as exc:
+            results.append(RecordResult(None, raw, describe_validation_error(exc)))
+
+    with session_factory() as session, session.begin():
+        counts = store_customers(session, results, run_id=None, b2b_owner="sharespine")
+        session.rollback()
+
+    assert counts.fetched == len(payloads)
+    assert counts.written + counts.unchanged + counts.quarantined == len(payloads)
