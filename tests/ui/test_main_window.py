@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from westgear_desk.app import AppServices
@@ -150,7 +150,13 @@ def test_pages_are_built_on_first_visit_and_ctrl_numbers_switch(
         )
         assert window.current_key() == key
         assert key in window.pages
-        assert window.stack.currentWidget().isAncestorOf(window.pages[key])
+        page = window.pages[key]
+        assert window.stack.currentWidget().isAncestorOf(page)
+        window.nav.setFocus()
+        qtbot.keyClick(window.nav, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        assert page.isAncestorOf(focused), f"Ctrl+F on {key} focused {focused!r}"
 
 
 def test_a_page_that_fails_to_build_leaves_a_calm_message(
