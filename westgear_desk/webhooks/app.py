@@ -84,6 +84,10 @@ class ReceiverConfig:
     max_batch: int = DEFAULT_MAX_BATCH
     sources: Mapping[str, WebhookSource] = field(default_factory=lambda: SOURCES)
 
+    def __post_init__(self) -> None:
+        if not 0 < self.max_body_bytes <= inbox.MAX_BODY_BYTES:
+            raise ValueError(f"max_body_bytes must be 1..{inbox.MAX_BODY_BYTES} (the inbox's cap)")
+
 
 def _reply(status: int, cid: str, **body: object) -> JSONResponse:
     headers = {CORRELATION_HEADER: cid}

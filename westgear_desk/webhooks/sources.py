@@ -122,7 +122,9 @@ def parse_klarna(body: bytes) -> Parsed:
         raise MalformedPayloadError(f"not a Klarna webhook: {_field_errors(exc)}") from exc
     if not isinstance(data.get("payload"), dict):
         raise MalformedPayloadError("not a Klarna webhook: payload missing")
-    return Parsed(metadata.event_type[:100], metadata.event_id)
+    if not metadata.event_type.strip():
+        raise MalformedPayloadError("not a Klarna webhook: empty event_type")
+    return Parsed(metadata.event_type.strip()[:100], metadata.event_id)
 
 
 @dataclass(frozen=True, slots=True)
