@@ -15,7 +15,9 @@ from tests.integration.sync.sharespine.catalog_fixtures import (
     product_count,
     published_ids,
 )
+from westgear_desk.db.enums import RecordType
 from westgear_desk.db.models import AuditEntry, Price, Product, StockLevel, Variant
+from westgear_desk.sync import quarantine
 from westgear_desk.sync.runs import start_manual_run
 from westgear_desk.sync.scheduler import RunFailedError
 from westgear_desk.sync.sharespine.catalog import full_refresh, incremental_sync
@@ -129,3 +131,23 @@ def test_an_interrupted_refresh_resumes_after_the_last_stored_page(
         )
         assert session.scalar(select(Price.id).limit(1)) is not None
         assert session.scalar(select(StockLevel.id).limit(1)) is not None
+
+
+def test_an_admin_release_publishes_the_product_on_the_next_refresh(
+    hub: Hub, catalog: CatalogSync, session_factory: sessionmaker[Session]
+) -> None:
+    full_refresh(catalog, None)
+    remote_id = sorted(hub.broken())[1]
+    with session_factory.begin() as session:
+        entry = quarantine.find_entry(session, RecordType.PRODUCT, remote_id)
+        assert entry is not None
+        quarantine.release(session, entry.id, actor="anna", reason="checked by hand")
+
+    full_refresh(catalog, None)
+
+    with session_factory() as session:
+        assert remote_id in published_ids(session)
+        after = quarantine.find_entry(session, RecordType.PRODUCT, remote_id)
+    assert after is not None
+    assert after.status == "released"
+    assert after.resolved_by == "anna"
