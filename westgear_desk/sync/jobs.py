@@ -138,7 +138,7 @@ def _validate(kind: str, payload: Mapping[str, Any], key: str, run_at: datetime 
 #: Modules that contribute job handlers and inbox processors. Each exposes
 #: ``register_handlers(jobs: JobRegistry, inbox: InboxRegistry, env: object) -> None``. A flow
 #: issue adds its module here; the worker, the GUI and `inbox replay` then all know them.
-HANDLER_MODULES: list[str] = []
+HANDLER_MODULES: list[str] = ["westgear_desk.sync.sharespine"]
 
 
 def build_handler_registries(
