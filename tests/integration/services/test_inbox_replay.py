@@ -64,5 +64,9 @@ def test_replay_without_processor_or_event_is_a_plain_error(
 def test_the_registry_holds_what_the_engine_modules_register(
     session_factory: sessionmaker[Session],
 ) -> None:
+    from westgear_desk.sync.flows import ENGINE_MODULES
+
     registry = inbox_service.build_inbox_registry(load_settings(), session_factory)
     assert isinstance(registry, InboxRegistry)
+    if "westgear_desk.sync.sharespine" in ENGINE_MODULES:  # listed in both module lists
+        assert ("sharespine", "stock_changed") in registry.pairs
