@@ -40,7 +40,8 @@ ON CONFLICT (source_system, external_id) DO UPDATE SET
     vat_rate = excluded.vat_rate, source_modified_at = excluded.source_modified_at,
     content_hash = excluded.content_hash, active = true, published = true,
     deactivated_at = NULL, deactivated_by_run_id = NULL, updated_at = now()
-WHERE p.source_modified_at IS NULL OR p.source_modified_at <= excluded.source_modified_at
+WHERE (p.source_modified_at IS NULL OR p.source_modified_at <= excluded.source_modified_at)
+    AND (p.content_hash IS DISTINCT FROM excluded.content_hash OR NOT p.published OR NOT p.active)
 RETURNING p.external_id, p.id
 """
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, delete, func, or_, select, true, update
+from sqlalchemy import Table, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from westgear_desk.db.enums import SourceSystem
@@ -263,9 +263,16 @@ def _upsert_products(session: Session, rows: list[ProductRows], codes: CodeIds) 
     stmt = base.on_conflict_do_update(
         index_elements=["source_system", "external_id"],
         set_={**{k: ex[k] for k in names}, "updated_at": func.now()},
-        where=or_(
-            PRODUCTS.c.source_modified_at.is_(None),
-            PRODUCTS.c.source_modified_at <= ex.source_modified_at,
+        where=and_(
+            or_(
+                PRODUCTS.c.source_modified_at.is_(None),
+                PRODUCTS.c.source_modified_at <= ex.source_modified_at,
+            ),
+            or_(
+                PRODUCTS.c.content_hash.is_distinct_from(ex.content_hash),
+                PRODUCTS.c.published.is_(false()),
+                PRODUCTS.c.active.is_(false()),
+            ),
         ),
     ).returning(PRODUCTS.c.external_id, PRODUCTS.c.id)
     ids: dict[str, int] = {}
