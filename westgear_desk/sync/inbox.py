@@ -3,7 +3,9 @@
 `record` commits the raw event in its own short transaction before anything else happens,
 so a delivery the caller answered 2xx is never lost; a redelivery with the same dedupe key
 (the provider's event id, or the SHA-256 of the body) is recognised and causes no second
-effect. Dedupe keys are kept forever, because providers retry for days.
+effect. Dedupe keys are kept forever, because providers retry for days. On PostgreSQL the
+write is one prepared autocommit statement on a connection the inbox holds
+(`inbox_fastpath`); SQLite writes through SQLAlchemy in a short write transaction.
 
 An event whose signature did not verify is kept for the record (status ``ignored``) under a
 key derived from its body, so a forged event can never claim a genuine event's id.
@@ -18,13 +20,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import InboxStatus
 from westgear_desk.log import SECRET, current_correlation_id, key_kind
 from westgear_desk.sync.claims import autocommit, engine_of, utcnow
+from westgear_desk.sync.inbox_fastpath import writer_for
 from westgear_desk.sync.inbox_worker import (
     ATTEMPTS as INBOX_ATTEMPTS,
 )
@@ -98,30 +101,45 @@ def record(  # noqa: PLR0917 - the inbox's documented call shape
         "last_error": None if signature_ok else SIGNATURE_FAILED,
     }
     engine = engine_of(session_factory)
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        # One prepared autocommit statement on a held connection (inbox_fastpath).
+        values["status"] = values["status"].value
+        event_id, new = writer_for(engine).insert(values)
+    else:
+        event_id, new = _record_with_sqlalchemy(engine, values)
+    if new:
+        return RecordResult(event_id, duplicate=False)
+    log.info("inbox: duplicate %s event %s ignored (event %s)", source, event_type, event_id)
+    return RecordResult(event_id, duplicate=True)
+
+
+def _record_with_sqlalchemy(engine: Engine, values: dict[str, Any]) -> tuple[int, bool]:
+    """Insert through SQLAlchemy; return (event id, was it new).
+
+    SQLite: a write transaction, as every SQLite writer queues for the one write lock.
+    """
     postgres = engine.dialect.name == "postgresql"
     if not postgres:
         values["next_attempt_at"] = utcnow()
-    # PostgreSQL: one autocommit statement (no BEGIN/COMMIT round trips); SQLite: a write
-    # transaction, as every SQLite writer queues for the one write lock.
     with autocommit(engine) if postgres else engine.begin() as connection:
         insert_new = _PG_INSERT if postgres else _SQLITE_INSERT
         new_id = connection.execute(insert_new, values).scalar_one_or_none()
         if new_id is not None:
-            return RecordResult(int(new_id), duplicate=False)
+            return int(new_id), True
         existing = connection.execute(
-            select(EVENTS.c.id).where(EVENTS.c.source == source, EVENTS.c.dedupe_key == key)
+            select(EVENTS.c.id).where(
+                EVENTS.c.source == values["source"], EVENTS.c.dedupe_key == values["dedupe_key"]
+            )
         ).scalar_one()
-    log.info("inbox: duplicate %s event %s ignored (event %s)", source, event_type, existing)
-    return RecordResult(int(existing), duplicate=True)
+    return int(existing), False
 
 
 def dedupe_key_for(dedupe_key: str | None, raw_body: bytes, signature_ok: bool) -> str:
     """The stored key: the provider's id, else the body's SHA-256; unverified events by body."""
-    body_hash = hashlib.sha256(raw_body).hexdigest()
     if not signature_ok:
-        return f"{UNVERIFIED_PREFIX}{body_hash}"
+        return f"{UNVERIFIED_PREFIX}{hashlib.sha256(raw_body).hexdigest()}"
     if not dedupe_key:
-        return f"sha256:{body_hash}"
+        return f"sha256:{hashlib.sha256(raw_body).hexdigest()}"
     if len(dedupe_key) > MAX_KEY_LENGTH or dedupe_key.startswith(UNVERIFIED_PREFIX):
         return f"sha256-key:{hashlib.sha256(dedupe_key.encode()).hexdigest()}"
     return dedupe_key
