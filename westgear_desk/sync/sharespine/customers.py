@@ -21,6 +21,9 @@ Entry point (the CLI, the scheduler and tests call it the same way)::
   copy, marked as owned by Fortnox.
 - A customer that breaks a rule (org/VAT number invalid, name missing, schema drift ...) is
   quarantined with every reason and not written; a later valid version releases it.
+- A `customer_changed` change notification (inbox) stores just that customer's current
+  version through the same path (`customer_change_processor`, registered by orders.py's
+  engine hook beside `order_changed`).
 Personal data is never logged: logs carry counts and ids only.
 """
 
@@ -30,19 +33,24 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
+import pydantic
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import AddressKind, CustomerKind, RecordType, SourceSystem
 from westgear_desk.db.models.customers import Customer, CustomerAddress, CustomerExternalId
 from westgear_desk.db.models.pricing import PriceList
+from westgear_desk.errors import DataError
+from westgear_desk.integrations.drift import describe_validation_error
 from westgear_desk.integrations.sharespine.client import RecordResult, SharespineClient
-from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE
+from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, ChangeNotification
 from westgear_desk.integrations.sharespine.contract import Customer as ContractCustomer
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.cursors import advance_cursor, get_cursor
+from westgear_desk.sync.flows import FlowEnvironment
+from westgear_desk.sync.inbox_worker import EventIgnored, InboxContext
 from westgear_desk.sync.locks import lock_key
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.customer_mapping import (
@@ -51,6 +59,9 @@ from westgear_desk.sync.sharespine.customer_mapping import (
     cleaned,
     quarantine_id,
 )
+
+if TYPE_CHECKING:
+    from westgear_desk.settings import Settings
 
 INTEGRATION: Final = "sharespine"
 RESOURCE: Final = "customers"
@@ -432,3 +443,51 @@ def _link(session: Session, pairs: Sequence[tuple[int, CustomerRow]], b2b_owner:
     """Link Sharespine's id to a B2B customer found by org number, then update by owner rules."""
     _insert_links(session, pairs)
     return _update(session, pairs, b2b_owner)
+
+
+# ------------------------------------------------------------------ change notifications
+
+
+def find_customer(
+    client: SharespineClient, note: ChangeNotification
+) -> RecordResult[ContractCustomer] | None:
+    """The notified customer as Sharespine has it now, or None if it is gone.
+
+    Plugboard documents no single-customer GET, so it is looked up among the customers
+    changed at or after the notification's time (a later change keeps it in that list).
+    """
+    wanted = {note.local_id, note.remote_id} - {None}
+    for result in client.iter_customers(modified_at_or_after=note.last_modified):
+        raw = result.raw if isinstance(result.raw, dict) else {}
+        model = result.model
+        ids = (
+            {model.local_id, model.remote_id}
+            if model
+            else {raw.get("localId"), raw.get("remoteId")}
+        )
+        if wanted & ids:
+            return result
+    return None
+
+
+def customer_change_processor(env: FlowEnvironment) -> Callable[[InboxContext], None]:
+    """Inbox processor of `customer_changed`: store that customer's current version."""
+    from westgear_desk.sync.sharespine.client_factory import build_client
+
+    def process(ctx: InboxContext) -> None:
+        try:
+            note = ChangeNotification.model_validate(ctx.json())
+        except pydantic.ValidationError as exc:
+            raise DataError(f"customer notification: {describe_validation_error(exc)}") from exc
+        settings = cast("Settings", env.settings)
+        with build_client(settings, recorder=env.call_recorder) as client:
+            record = find_customer(client, note)
+        if record is None:
+            raise EventIgnored(f"customer {note.local_id} is no longer in Sharespine")
+        with ctx.session_factory() as session, session.begin():
+            counts = store_customers(
+                session, [record], run_id=None, b2b_owner=settings.b2b_customer_owner
+            )
+        _log.info("sharespine customer_changed %s: %s", note.local_id, counts.summary())
+
+    return process

@@ -22,6 +22,9 @@ Entry point (the CLI, the scheduler and tests call it the same way)::
 - Blocking rule failures quarantine the order (not written); unknown SKUs and unknown fields
   are notices: the order is written with every line (unknown SKUs unlinked) and an entry in
   quarantine tells an admin. A later clean version releases the entry.
+- Engine hooks: `register_flows` adds the `customers_orders` flow (customers first, so orders
+  link to them) on the standard schedule of that name; `register_inbox` adds the
+  `order_changed` and `customer_changed` notification processors.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ if TYPE_CHECKING:
 RESOURCE: Final = "orders"
 CUSTOMERS_ORDERS: Final = "customers_orders"
 ORDER_CHANGED: Final = "order_changed"
+CUSTOMER_CHANGED: Final = "customer_changed"
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
 VARIANTS = cast(Table, Variant.__table__)
@@ -377,5 +381,8 @@ def order_change_processor(env: FlowEnvironment) -> Callable[[InboxContext], Non
 
 
 def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
-    """`order_changed` notifications update just that order."""
+    """`order_changed` / `customer_changed` notifications update just that order / customer."""
+    from westgear_desk.sync.sharespine.customers import customer_change_processor
+
     registry.register(INTEGRATION, ORDER_CHANGED, order_change_processor(env))
+    registry.register(INTEGRATION, CUSTOMER_CHANGED, customer_change_processor(env))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,11 +17,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.sandboxes import RunningSandbox
-from westgear_desk.db.enums import CustomerKind, QuarantineStatus, RecordType, SourceSystem
+from westgear_desk.credentials import env_var_for
+from westgear_desk.db.enums import (
+    CustomerKind,
+    InboxStatus,
+    QuarantineStatus,
+    RecordType,
+    SourceSystem,
+)
 from westgear_desk.db.models import (
     Customer,
     CustomerAddress,
     CustomerExternalId,
+    InboxEvent,
     QuarantineEntry,
     SyncCursor,
 )
@@ -34,7 +44,13 @@ from westgear_desk.integrations.sharespine.client import (
 from westgear_desk.integrations.sharespine.contract import Customer as ContractCustomer
 from westgear_desk.sandbox.seed import SeedCustomer
 from westgear_desk.sandbox.sharespine.state import SharespineState
+from westgear_desk.settings import load_settings
+from westgear_desk.sync import inbox
+from westgear_desk.sync.flows import FlowEnvironment, standard_schedules
+from westgear_desk.sync.inbox import InboxProcessor, InboxRegistry
+from westgear_desk.sync.retry import PolicyResolver
 from westgear_desk.sync.sharespine.customers import store_customers, sync_customers
+from westgear_desk.sync.sharespine.orders import register_inbox
 
 
 @pytest.fixture
@@ -370,3 +386,45 @@ def test_any_customer_payload_is_stored_or_quarantined_never_a_crash(
 
     assert counts.fetched == len(payloads)
     assert counts.written + counts.unchanged + counts.quarantined == len(payloads)
+
+
+def test_customer_notification_updates_just_that_customer(
+    session_factory: sessionmaker[Session],
+    client: SharespineClient,
+    sharespine_sandbox: RunningSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("tenant", "connection_id", "username", "password"):
+        monkeypatch.setenv(env_var_for(f"sharespine.{name}"), sharespine_sandbox.credentials[name])
+    settings = load_settings(
+        integrations={"sharespine": {"base_url": f"{sharespine_sandbox.url}/api"}}
+    )
+    env = FlowEnvironment(settings, standard_schedules(settings.schedules), session_factory)
+    sync_customers(session_factory, client)
+    changed = edit_customer(sharespine_sandbox, b2b_indices(sharespine_sandbox)[0],
+                            company_name="Notifierad AB")  # fmt: skip
+    body = json.dumps(
+        {
+            "eventId": "evt-customer-1",
+            "recordType": "customer",
+            "localId": changed.local_id,
+            "remoteId": changed.remote_id,
+            "changes": ["companyName"],
+            "lastModified": changed.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ).encode()
+    inbox.record(session_factory, "sharespine", "evt-customer-1", {}, body, True,
+                 event_type="customer_changed")  # fmt: skip
+    registry = InboxRegistry()
+    register_inbox(registry, env)
+    processor = InboxProcessor(
+        session_factory, registry, desk_id="t", policies=PolicyResolver(), rng=random.Random(4)
+    )
+
+    assert processor.run_once() == 1
+
+    row = stored(session_factory, changed.remote_id)
+    assert row is not None
+    assert row.name == "Notifierad AB"
+    with session_factory() as session:
+        assert session.scalar(select(InboxEvent.status)) == InboxStatus.PROCESSED
