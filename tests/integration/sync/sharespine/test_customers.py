@@ -6,6 +6,7 @@ import dataclasses
 import json
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -428,3 +429,22 @@ def test_customer_notification_updates_just_that_customer(
     assert row.name == "Notifierad AB"
     with session_factory() as session:
         assert session.scalar(select(InboxEvent.status)) == InboxStatus.PROCESSED
+
+
+def test_two_overlapping_runs_create_each_customer_once(
+    session_factory: sessionmaker[Session], sharespine_sandbox: RunningSandbox
+) -> None:
+    c = sharespine_sandbox.credentials
+    creds = SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
+
+    def run(_: int) -> int:
+        with SharespineClient(sharespine_sandbox.url, creds) as own:
+            return sync_customers(session_factory, own, full=True, page_size=3).created
+
+    with ThreadPoolExecutor(2) as pool:
+        created = sum(pool.map(run, range(2)))
+
+    seeded = len(state_of(sharespine_sandbox).customers)
+    assert created == seeded
+    assert count(session_factory, Customer) == seeded
+    assert count(session_factory, CustomerExternalId) == seeded
