@@ -171,7 +171,10 @@ class PgInboxWriter:
         engine = self._engine()
         if engine is None:
             raise RuntimeError("inbox writer: its engine is gone")
-        pooled = engine.raw_connection()  # made by the engine's creator, connect args and all
+        try:  # made by the engine's creator: its connect arguments and events
+            pooled = engine.raw_connection()
+        except psycopg.Error as exc:
+            raise _database_error("connect", exc) from exc
         driver = pooled.driver_connection
         pooled.detach()  # ours now; the pool's slot is free again
         if not isinstance(driver, psycopg.Connection):
@@ -202,13 +205,19 @@ def _run(held: _Held, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | 
     try:
         return held.cursor.execute(sql, params, prepare=True).fetchone()
     except psycopg.Error as exc:
-        raise DBAPIError.instance(  # no parameters: the body may hold personal data
-            sql,
-            None,
-            exc,
-            psycopg.Error,
-            connection_invalidated=isinstance(exc, psycopg.OperationalError),
-        ) from exc
+        raise _database_error(sql, exc) from exc
+
+
+def _database_error(sql: str, exc: psycopg.Error) -> DBAPIError:
+    """SQLAlchemy's exception for `exc` (callers catch those); no parameters: the body may
+    hold personal data."""
+    return DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        psycopg.Error,
+        connection_invalidated=isinstance(exc, psycopg.OperationalError),
+    )
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, PgInboxWriter] = weakref.WeakKeyDictionary()
