@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -431,15 +432,29 @@ def test_customer_notification_updates_just_that_customer(
         assert session.scalar(select(InboxEvent.status)) == InboxStatus.PROCESSED
 
 
+class Together:
+    """Clients whose runs wait for each other after fetching, so their writes overlap."""
+
+    def __init__(self, client: SharespineClient, barrier: threading.Barrier) -> None:
+        self.client, self.barrier = client, barrier
+
+    def iter_customers(self, **kwargs: Any) -> Iterator[Any]:
+        records = list(self.client.iter_customers(**kwargs))
+        self.barrier.wait(timeout=30)
+        yield from records
+
+
 def test_two_overlapping_runs_create_each_customer_once(
     session_factory: sessionmaker[Session], sharespine_sandbox: RunningSandbox
 ) -> None:
     c = sharespine_sandbox.credentials
     creds = SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
+    barrier = threading.Barrier(2)
 
     def run(_: int) -> int:
         with SharespineClient(sharespine_sandbox.url, creds) as own:
-            return sync_customers(session_factory, own, full=True, page_size=3).created
+            together = Together(own, barrier)
+            return sync_customers(session_factory, together, full=True).created  # type: ignore[arg-type]
 
     with ThreadPoolExecutor(2) as pool:
         created = sum(pool.map(run, range(2)))
