@@ -30,7 +30,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from westgear_desk.db.session import PG_MAX_OVERFLOW, PG_POOL_SIZE
@@ -208,7 +208,7 @@ def _run(held: _Held, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | 
         raise _database_error(sql, exc) from exc
 
 
-def _database_error(sql: str, exc: psycopg.Error) -> DBAPIError:
+def _database_error(sql: str, exc: psycopg.Error) -> StatementError:
     """SQLAlchemy's exception for `exc` (callers catch those); no parameters: the body may
     hold personal data."""
     return DBAPIError.instance(
