@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import InboxStatus
 from westgear_desk.db.session import create_engine_for, make_session_factory
@@ -256,3 +257,20 @@ def test_database_down_is_503_and_the_sender_retries() -> None:
         engine.dispose()
     assert answer.status_code == 503
     assert health.status_code == 503
+
+
+def test_one_commit_per_request_mode_behaves_the_same(
+    session_factory: sessionmaker[Session],
+) -> None:
+    secrets = lookup({"sharespine": SHARESPINE_SECRET})
+    config = ReceiverConfig(session_factory, secrets, group_commit=False)
+    body = notification()
+    with SandboxServer(build_app(config)) as server:
+        url = f"{server.url}/webhooks/sharespine"
+        first = httpx.post(url, content=body, headers=signed(body), timeout=10)
+        again = httpx.post(url, content=body, headers=signed(body), timeout=10)
+        forged = httpx.post(url, content=body, headers=signed(body, "x"), timeout=10)
+
+    assert (first.status_code, again.status_code, forged.status_code) == (200, 200, 401)
+    assert again.json() == {"event_id": first.json()["event_id"], "duplicate": True}
+    assert sorted(e.signature_ok for e in events(session_factory)) == [False, True]
