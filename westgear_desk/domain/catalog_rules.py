@@ -604,11 +604,15 @@ def rule_stock(product: ProductLike) -> list[Reason]:
     """Stock is never negative, and fits the stored precision (three decimals)."""
     reasons = []
     for i, variant in enumerate(product.variants):
-        quantities = [(f"{_vfield(i, 'stock')}", variant.stock)] + [
-            (f"{_vfield(i, 'stockPerLocation')}.{k}.stock", level.stock)
+        quantities = [(f"{_vfield(i, 'stock')}", variant.stock, "")] + [
+            (
+                f"{_vfield(i, 'stockPerLocation')}.{k}.stock",
+                level.stock,
+                f" @ {level.location_id}",
+            )
             for k, level in enumerate(variant.stock_per_location)
         ]
-        for path, value in quantities:
+        for path, value, where in quantities:
             if value is None:
                 continue
             if _bad_quantity(value):
@@ -616,8 +620,8 @@ def rule_stock(product: ProductLike) -> list[Reason]:
                     Reason(
                         CODE_INVALID_STOCK,
                         path,
-                        f"Lagersaldot {value} på variant {i + 1} går inte att lagra.",
-                        f"The stock {value} of variant {i + 1} cannot be stored.",
+                        f"Lagersaldot {value} på variant {i + 1}{where} går inte att lagra.",
+                        f"The stock {value} of variant {i + 1}{where} cannot be stored.",
                     )
                 )
             elif value < 0:
@@ -625,8 +629,8 @@ def rule_stock(product: ProductLike) -> list[Reason]:
                     Reason(
                         CODE_NEGATIVE_STOCK,
                         path,
-                        f"Negativt lagersaldo ({value}) på variant {i + 1}.",
-                        f"Negative stock ({value}) on variant {i + 1}.",
+                        f"Negativt lagersaldo ({value}) på variant {i + 1}{where}.",
+                        f"Negative stock ({value}) on variant {i + 1}{where}.",
                     )
                 )
     return reasons
