@@ -28,6 +28,9 @@ STOCK_PRICE: Final = "stock_price"
 NOTIFICATION_SOURCE: Final = "sharespine"
 STOCK_CHANGED: Final = "stock_changed"
 PRICE_CHANGED: Final = "price_changed"
+#: A product notification naming both stock and price (or other fields): stock and prices are
+#: applied at once; other fields arrive with the next incremental catalog sync.
+PRODUCT_CHANGED: Final = "product_changed"
 #: Sibling modules (customers and orders) whose hooks this package's hooks include.
 SIBLINGS: Final = ("westgear_desk.sync.sharespine.orders",)
 
@@ -89,8 +92,8 @@ def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
     """Stock and price change notifications update just that product's stock or prices."""
     from westgear_desk.sync.sharespine.notifications import change_processor
 
-    registry.register(NOTIFICATION_SOURCE, STOCK_CHANGED, change_processor(env))
-    registry.register(NOTIFICATION_SOURCE, PRICE_CHANGED, change_processor(env))
+    for event_type in (STOCK_CHANGED, PRICE_CHANGED, PRODUCT_CHANGED):
+        registry.register(NOTIFICATION_SOURCE, event_type, change_processor(env))
     flows.contribute("register_inbox", registry, env, _siblings())
 
 

@@ -142,6 +142,35 @@ def test_a_price_notification_updates_the_price(
     assert list_price(env.session_factory, target) == Decimal("499.00")
 
 
+def test_a_product_notification_with_stock_and_price_updates_both(
+    hub: Hub, catalog: CatalogSync, env: FlowEnvironment
+) -> None:
+    full_refresh(catalog, None)
+    with env.session_factory() as session:
+        target = sorted(published_ids(session))[3]
+    hub.admin("POST", f"/sharespine/products/{target}/price", json={"priceInclVat": "777.00"})
+    set_stock(hub, target, 41)
+    body = product_json(hub, target)
+    event_id = uuid.uuid4().hex
+    payload = json.dumps(
+        {
+            "eventId": event_id,
+            "recordType": "product",
+            "localId": body["localId"],
+            "remoteId": body["remoteId"],
+            "changes": ["stock", "price"],
+            "lastModified": body["lastModified"],
+        }
+    ).encode()
+    record(
+        env.session_factory, "sharespine", event_id, {}, payload, True, event_type="product_changed"
+    )
+
+    assert list(process_all(env).values()) == [InboxStatus.PROCESSED]
+    assert list_price(env.session_factory, target) == Decimal("777.00")
+    assert first_variant_stock(env.session_factory, target) == 41
+
+
 def test_quarantine_reasons_are_reported_to_the_hub_event_log(
     hub: Hub, catalog: CatalogSync, env: FlowEnvironment
 ) -> None:
