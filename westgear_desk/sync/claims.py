@@ -26,10 +26,14 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     Result,
+    Select,
     Table,
+    Update,
     bindparam,
     func,
     insert,
+    select,
+    update,
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -297,6 +301,34 @@ class LeaseWorker(Generic[ClaimedT]):
             )
             return 0
 
+    def _extend_held(self, table: Table, running: str, ids: Sequence[int], **extra: Any) -> int:
+        """Push the lease of the rows in `ids` this worker still holds; return how many."""
+        with self._factory() as session, session.begin():
+            clock = Clock.of(session)
+            held = held_rows(table, running, ids, self.worker_id)
+            return rowcount(
+                session.execute(held.values(lease_expires_at=clock.plus(self._lease_s), **extra))
+            )
+
+    def _hand_back(
+        self, table: Table, ids: Sequence[int], *, running: str, back_to: str, noun: str
+    ) -> None:
+        """Hand back claimed rows that never started (their claim does not count)."""
+        try:
+            with self._factory() as session, session.begin():
+                session.execute(
+                    held_rows(table, running, ids, self.worker_id).values(
+                        status=back_to,
+                        locked_by=None,
+                        lease_expires_at=None,
+                        attempts=table.c.attempts - 1,
+                    )
+                )
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("could not hand back %d %s; their leases will expire", len(ids), noun)
+
     def _round_over(self) -> None:
         """Called at the end of every round (release per-round resources)."""
 
@@ -314,6 +346,28 @@ class LeaseWorker(Generic[ClaimedT]):
 
     def _reclaim(self, session: Session, limit: int) -> int:
         raise NotImplementedError
+
+
+def held_rows(table: Table, running: str, ids: Sequence[int], worker_id: str) -> Update:
+    """An UPDATE of the rows in `ids` that `worker_id` still holds in the `running` status."""
+    return (
+        update(table)
+        .where(table.c.id.in_(ids), table.c.locked_by == worker_id)
+        .where(table.c.status == running)
+    )
+
+
+def expired_leases(
+    table: Table, running: str, clock: Clock, limit: int, *columns: Any
+) -> Select[Any]:
+    """The oldest `limit` rows whose lease ran out while `running`, locked, skipping locked ones."""
+    return (
+        select(*columns)
+        .where(table.c.status == running, table.c.lease_expires_at < clock.now())
+        .order_by(table.c.lease_expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def audit(

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, insert, select, tuple_, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import InboxAttemptOutcome, InboxStatus
@@ -30,7 +29,7 @@ from westgear_desk.sync.claims import (
     Failure,
     LeaseWorker,
     audit,
-    is_database_outage,
+    expired_leases,
     rowcount,
     utcnow,
 )
@@ -408,53 +407,33 @@ class InboxProcessor(LeaseWorker[ClaimedEvent]):
     # --- leases ------------------------------------------------------------------------
 
     def _extend(self, ids: Sequence[int]) -> int:
-        with self._factory() as session, session.begin():
-            clock = Clock.of(session)
-            return rowcount(
-                session.execute(
-                    update(EVENTS)
-                    .where(EVENTS.c.id.in_(ids), EVENTS.c.locked_by == self.worker_id)
-                    .where(EVENTS.c.status == InboxStatus.PROCESSING)
-                    .values(lease_expires_at=clock.plus(self._lease_s))
-                )
-            )
+        return self._extend_held(EVENTS, InboxStatus.PROCESSING, ids)
 
     def _release(self, events: Sequence[ClaimedEvent]) -> None:
         """Hand back claimed events that never started (their claim does not count)."""
         ids = [event.id for event in events]
-        try:
-            with self._factory() as session, session.begin():
-                session.execute(
-                    update(EVENTS)
-                    .where(EVENTS.c.id.in_(ids), EVENTS.c.locked_by == self.worker_id)
-                    .where(EVENTS.c.status == InboxStatus.PROCESSING)
-                    .values(
-                        status=InboxStatus.FAILED,
-                        locked_by=None,
-                        lease_expires_at=None,
-                        attempts=EVENTS.c.attempts - 1,
-                    )
-                )
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
-                raise
-            log.warning("could not hand back %d inbox events; their leases will expire", len(ids))
+        self._hand_back(
+            EVENTS,
+            ids,
+            running=InboxStatus.PROCESSING,
+            back_to=InboxStatus.FAILED,
+            noun="inbox events",
+        )
 
     def _reclaim(self, session: Session, limit: int) -> int:
         clock = Clock.of(session)
         expired = session.execute(
-            select(
+            expired_leases(
+                EVENTS,
+                InboxStatus.PROCESSING,
+                clock,
+                limit,
                 EVENTS.c.id,
                 EVENTS.c.source,
                 EVENTS.c.event_type,
                 EVENTS.c.attempts,
                 EVENTS.c.locked_by,
             )
-            .where(EVENTS.c.status == InboxStatus.PROCESSING)
-            .where(EVENTS.c.lease_expires_at < clock.now())
-            .order_by(EVENTS.c.lease_expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         ).all()
         for row in expired:
             self._reclaim_one(session, clock, row)

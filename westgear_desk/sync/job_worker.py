@@ -50,7 +50,7 @@ from westgear_desk.sync.claims import (
     LeaseWorker,
     autocommit,
     engine_of,
-    is_database_outage,
+    expired_leases,
     rowcount,
     utcnow,
 )
@@ -393,42 +393,24 @@ class JobWorker(LeaseWorker[ClaimedJob]):
     # --- leases ------------------------------------------------------------------------
 
     def _extend(self, ids: Sequence[int]) -> int:
-        with self._factory() as session, session.begin():
-            clock = Clock.of(session)
-            result = session.execute(
-                update(JOBS)
-                .where(JOBS.c.id.in_(ids), JOBS.c.locked_by == self.worker_id)
-                .where(JOBS.c.status == JobStatus.RUNNING)
-                # updated_at stays the claim time: a reclaim reports it as the attempt's start
-                .values(lease_expires_at=clock.plus(self._lease_s), updated_at=JOBS.c.updated_at)
-            )
-            return rowcount(result)
+        # updated_at stays the claim time: a reclaim reports it as the attempt's start
+        return self._extend_held(JOBS, JobStatus.RUNNING, ids, updated_at=JOBS.c.updated_at)
 
     def _release(self, jobs: Sequence[ClaimedJob]) -> None:
         """Hand back claimed jobs that never started (their claim does not count)."""
         ids = [job.id for job in jobs]
-        try:
-            with self._factory() as session, session.begin():
-                session.execute(
-                    update(JOBS)
-                    .where(JOBS.c.id.in_(ids), JOBS.c.locked_by == self.worker_id)
-                    .where(JOBS.c.status == JobStatus.RUNNING)
-                    .values(
-                        status=JobStatus.PENDING,
-                        locked_by=None,
-                        lease_expires_at=None,
-                        attempts=JOBS.c.attempts - 1,
-                    )
-                )
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
-                raise
-            log.warning("could not hand back %d jobs; their leases will expire", len(ids))
+        self._hand_back(
+            JOBS, ids, running=JobStatus.RUNNING, back_to=JobStatus.PENDING, noun="jobs"
+        )
 
     def _reclaim(self, session: Session, limit: int) -> int:
         clock = Clock.of(session)
         expired = session.execute(
-            select(
+            expired_leases(
+                JOBS,
+                JobStatus.RUNNING,
+                clock,
+                limit,
                 JOBS.c.id,
                 JOBS.c.kind,
                 JOBS.c.attempts,
@@ -436,10 +418,6 @@ class JobWorker(LeaseWorker[ClaimedJob]):
                 JOBS.c.locked_by,
                 JOBS.c.updated_at,
             )
-            .where(JOBS.c.status == JobStatus.RUNNING, JOBS.c.lease_expires_at < clock.now())
-            .order_by(JOBS.c.lease_expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         ).all()
         for row in expired:
             self._reclaim_one(session, clock, row)
