@@ -7,7 +7,7 @@ Entry point (the CLI, the scheduler and tests call it the same way)::
 
 - Incremental by the `sharespine/customers` cursor (`modifiedAtOrAfter`, inclusive). The
   cursor moves only in the transaction that writes the run's last batch, and only to the
-  run's start time less `CURSOR_OVERLAP` (never past the start, and a clock skew between
+  run's start time less `record_runs.CURSOR_OVERLAP` (never past the start, and a clock skew between
   Sharespine and the desk up to that overlap loses nothing; re-reading is idempotent).
 - Each batch is one transaction: rows are written with multi-row INSERT ... RETURNING and
   executemany UPDATEs (never a per-row ORM merge), guarded so an older version never
@@ -30,13 +30,13 @@ Personal data is never logged: logs carry counts and ids only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import pydantic
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from westgear_desk.db.enums import AddressKind, CustomerKind, RecordType, SourceSystem
@@ -48,10 +48,8 @@ from westgear_desk.integrations.sharespine.client import RecordResult, Sharespin
 from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, ChangeNotification
 from westgear_desk.integrations.sharespine.contract import Customer as ContractCustomer
 from westgear_desk.sync import quarantine
-from westgear_desk.sync.cursors import advance_cursor, get_cursor
 from westgear_desk.sync.flows import FlowEnvironment
 from westgear_desk.sync.inbox_worker import EventIgnored, InboxContext
-from westgear_desk.sync.locks import lock_key
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.customer_mapping import (
     CustomerRow,
@@ -59,86 +57,26 @@ from westgear_desk.sync.sharespine.customer_mapping import (
     cleaned,
     quarantine_id,
 )
+from westgear_desk.sync.sharespine.record_runs import (
+    INTEGRATION,
+    chunks,
+    cursor_start,
+    is_newer,
+    run_in_batches,
+    serialize_writers,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from westgear_desk.settings import Settings
 
-INTEGRATION: Final = "sharespine"
 RESOURCE: Final = "customers"
-CURSOR_OVERLAP: Final = timedelta(seconds=60)
 FORTNOX: Final = "fortnox"
 CUSTOMERS = cast(Table, Customer.__table__)
 EXTERNAL_IDS = cast(Table, CustomerExternalId.__table__)
 ADDRESSES = cast(Table, CustomerAddress.__table__)
 PRICE_LISTS = cast(Table, PriceList.__table__)
-_CHUNK: Final = 500
 _log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-# ------------------------------------------------------------------ shared by record flows
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def batches_with_last(items: Iterable[T], size: int) -> Iterator[tuple[list[T], bool]]:
-    """Yield lists of up to `size` items, each with True when it is the last one."""
-    held: list[T] | None = None
-    current: list[T] = []
-    for item in items:
-        current.append(item)
-        if len(current) >= size:
-            if held is not None:
-                yield held, False
-            held, current = current, []
-    if current:
-        if held is not None:
-            yield held, False
-        held = current
-    if held is not None:
-        yield held, True
-
-
-def serialize_writers(session: Session, name: str) -> None:
-    """On PostgreSQL, wait for other transactions writing `name` (SQLite writes one at a time).
-
-    Two overlapping runs (a scheduled one and a manual one) would otherwise both create the
-    same new records; the lock ends with the transaction.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
-
-
-def cursor_start(
-    session_factory: sessionmaker[Session], resource: str, *, full: bool
-) -> datetime | None:
-    """The `modifiedAtOrAfter` to fetch from (None: everything)."""
-    if full:
-        return None
-    with session_factory() as session:
-        value = get_cursor(session, INTEGRATION, resource)
-    return datetime.fromisoformat(value) if value else None
-
-
-def cursor_value(started: datetime) -> str:
-    """The cursor a finished run leaves: its start less the overlap (never past the start)."""
-    return (started - CURSOR_OVERLAP).astimezone(UTC).isoformat()
-
-
-def chunks(values: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def is_newer(row_time: datetime, row_hash: str, stored_time: Any, stored_hash: Any) -> bool:
-    """True when the fetched version should replace the stored one."""
-    if stored_time is None:
-        return True
-    if row_time != stored_time:
-        return bool(row_time > stored_time)
-    return bool(row_hash != stored_hash)
 
 
 # ------------------------------------------------------------------ the flow
@@ -172,18 +110,16 @@ def sync_customers(
     """
     started = clock()
     since = cursor_start(session_factory, RESOURCE, full=full)
-    counts = RunCounts()
     records = client.iter_customers(modified_at_or_after=since, page_size=page_size)
-    wrote_last = False
-    for batch, last in batches_with_last(records, page_size):
-        with session_factory() as session, session.begin():
-            counts += store_customers(session, batch, run_id=run_id, b2b_owner=b2b_owner)
-            if last:
-                advance_cursor(session, INTEGRATION, RESOURCE, cursor_value(started), run_id)
-                wrote_last = True
-    if not wrote_last:
-        with session_factory() as session, session.begin():
-            advance_cursor(session, INTEGRATION, RESOURCE, cursor_value(started), run_id)
+    counts = run_in_batches(
+        session_factory,
+        records,
+        lambda session, batch: store_customers(session, batch, run_id=run_id, b2b_owner=b2b_owner),
+        resource=RESOURCE,
+        started=started,
+        run_id=run_id,
+        page_size=page_size,
+    )
     _log.info("sharespine customers: %s", counts.summary())
     return counts
 

@@ -52,22 +52,20 @@ from westgear_desk.integrations.sharespine.contract import DEFAULT_PAGE_SIZE, Ch
 from westgear_desk.integrations.sharespine.contract import Order as ContractOrder
 from westgear_desk.log import new_correlation_id
 from westgear_desk.sync import quarantine
-from westgear_desk.sync.cursors import advance_cursor
 from westgear_desk.sync.flows import Flow, FlowEnvironment, FlowRegistry, RunContext
 from westgear_desk.sync.inbox_worker import EventIgnored, InboxContext, InboxRegistry
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.sharespine.customer_mapping import cleaned
-from westgear_desk.sync.sharespine.customers import (
+from westgear_desk.sync.sharespine.order_mapping import OrderValues, classify, order_key, skus_of
+from westgear_desk.sync.sharespine.record_runs import (
     INTEGRATION,
-    batches_with_last,
     chunks,
     cursor_start,
-    cursor_value,
     is_newer,
+    run_in_batches,
     serialize_writers,
     utcnow,
 )
-from westgear_desk.sync.sharespine.order_mapping import OrderValues, classify, order_key, skus_of
 
 if TYPE_CHECKING:
     from westgear_desk.settings import Settings
@@ -111,18 +109,16 @@ def sync_orders(
     """
     started = clock()
     since = cursor_start(session_factory, RESOURCE, full=full)
-    counts = RunCounts()
     records = client.iter_orders(modified_at_or_after=since, page_size=page_size)
-    wrote_last = False
-    for batch, last in batches_with_last(records, page_size):
-        with session_factory() as session, session.begin():
-            counts += store_orders(session, batch, run_id=run_id)
-            if last:
-                advance_cursor(session, INTEGRATION, RESOURCE, cursor_value(started), run_id)
-                wrote_last = True
-    if not wrote_last:
-        with session_factory() as session, session.begin():
-            advance_cursor(session, INTEGRATION, RESOURCE, cursor_value(started), run_id)
+    counts = run_in_batches(
+        session_factory,
+        records,
+        lambda session, batch: store_orders(session, batch, run_id=run_id),
+        resource=RESOURCE,
+        started=started,
+        run_id=run_id,
+        page_size=page_size,
+    )
     _log.info("sharespine orders: %s", counts.summary())
     return counts
 

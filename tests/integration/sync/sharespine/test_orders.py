@@ -51,13 +51,13 @@ from westgear_desk.sync.flows import FlowEnvironment, FlowRegistry, RunContext, 
 from westgear_desk.sync.inbox import InboxProcessor, InboxRegistry
 from westgear_desk.sync.retry import PolicyResolver
 from westgear_desk.sync.runs import start_manual_run
-from westgear_desk.sync.sharespine.customers import CURSOR_OVERLAP
 from westgear_desk.sync.sharespine.orders import (
     register_flows,
     register_inbox,
     store_orders,
     sync_orders,
 )
+from westgear_desk.sync.sharespine.record_runs import CURSOR_OVERLAP
 
 
 @pytest.fixture
