@@ -15,6 +15,7 @@ from typing import Final, Protocol
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from westgear_desk.domain.addresses import PostalAddress, blank, is_complete
 from westgear_desk.domain.identifiers import normalize_orgnr, vat_number_for_orgnr
 from westgear_desk.domain.quarantine import Reason
 
@@ -41,17 +42,8 @@ CODES: Final = (
 )
 
 
-class AddressLike(Protocol):
+class AddressLike(PostalAddress, Protocol):
     """The address fields the rules read."""
-
-    @property
-    def street(self) -> str | None: ...
-
-    @property
-    def postal_code(self) -> str | None: ...
-
-    @property
-    def city(self) -> str | None: ...
 
     @property
     def country_code(self) -> str | None: ...
@@ -82,10 +74,6 @@ class CustomerLike(Protocol):
     def address(self) -> AddressLike | None: ...
 
 
-def _blank(value: str | None) -> bool:
-    return value is None or not value.strip()
-
-
 def is_company(customer: CustomerLike) -> bool:
     """True for a B2B customer (Sharespine `customerType` "company")."""
     return (customer.customer_type or "").strip().lower() == COMPANY
@@ -113,12 +101,12 @@ def rule_known_type(customer: CustomerLike) -> Reason | None:
 def rule_has_name(customer: CustomerLike) -> Reason | None:
     """A company has a company name; a person a first or last name."""
     if is_company(customer):
-        if not _blank(customer.company_name):
+        if not blank(customer.company_name):
             return None
         return Reason(
             MISSING_NAME, "companyName", "Företagsnamn saknas.", "The company name is missing."
         )
-    if not (_blank(customer.first_name) and _blank(customer.last_name)):
+    if not (blank(customer.first_name) and blank(customer.last_name)):
         return None
     return Reason(
         MISSING_NAME, "firstName", "Kundens namn saknas.", "The customer's name is missing."
@@ -129,7 +117,7 @@ def rule_org_number(customer: CustomerLike) -> Reason | None:
     """A Swedish company has a valid organisation number (checked with python-stdnum)."""
     if not is_company(customer) or country_of(customer) != "SE":
         return None
-    if _blank(customer.org_no):
+    if blank(customer.org_no):
         return Reason(
             MISSING_ORG_NUMBER,
             "orgNo",
@@ -155,7 +143,7 @@ def _compact_vat(value: str) -> str | None:
 
 def rule_vat_number(customer: CustomerLike) -> Reason | None:
     """A VAT number, when given, is a valid EU VAT number (python-stdnum)."""
-    if _blank(customer.vat_no) or _compact_vat(customer.vat_no or "") is not None:
+    if blank(customer.vat_no) or _compact_vat(customer.vat_no or "") is not None:
         return None
     return Reason(
         INVALID_VAT_NUMBER,
@@ -167,7 +155,7 @@ def rule_vat_number(customer: CustomerLike) -> Reason | None:
 
 def rule_vat_matches_org_number(customer: CustomerLike) -> Reason | None:
     """A Swedish company's VAT number is SE + its organisation number + 01."""
-    if _blank(customer.vat_no) or _blank(customer.org_no):
+    if blank(customer.vat_no) or blank(customer.org_no):
         return None
     vat = _compact_vat(customer.vat_no or "")
     org = normalize_orgnr(customer.org_no or "")
@@ -187,10 +175,7 @@ def rule_company_address(customer: CustomerLike) -> Reason | None:
     """A company has a postal address (invoices need one)."""
     if not is_company(customer):
         return None
-    address = customer.address
-    if address is not None and not any(
-        _blank(part) for part in (address.street, address.postal_code, address.city)
-    ):
+    if is_complete(customer.address):
         return None
     return Reason(
         MISSING_ADDRESS,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final, Protocol
 
+from westgear_desk.domain.addresses import PostalAddress, blank, is_complete
 from westgear_desk.domain.quarantine import Reason
 
 #: Currencies the shop sells in; anything else is a data error.
@@ -73,17 +74,8 @@ class RowLike(Protocol):
     def vat_rate_percent(self) -> Decimal | None: ...
 
 
-class AddressLike(Protocol):
-    """The address fields the rules read."""
-
-    @property
-    def street(self) -> str | None: ...
-
-    @property
-    def postal_code(self) -> str | None: ...
-
-    @property
-    def city(self) -> str | None: ...
+#: The address fields the rules read.
+AddressLike = PostalAddress
 
 
 class OrderLike(Protocol):
@@ -118,13 +110,9 @@ class OrderCheck:
         return not self.blocking
 
 
-def _blank(value: str | None) -> bool:
-    return value is None or not value.strip()
-
-
 def rule_remote_id(order: OrderLike) -> list[Reason]:
     """The order has the channel's order id (our natural key)."""
-    if not _blank(order.remote_id):
+    if not blank(order.remote_id):
         return []
     return [
         Reason(
@@ -138,7 +126,7 @@ def rule_remote_id(order: OrderLike) -> list[Reason]:
 
 def rule_currency(order: OrderLike) -> list[Reason]:
     """The order names a currency the shop sells in."""
-    if _blank(order.currency):
+    if blank(order.currency):
         return [Reason(MISSING_CURRENCY, "currency", "Valuta saknas.", "The currency is missing.")]
     code = (order.currency or "").strip().upper()
     if code in KNOWN_CURRENCIES:
@@ -165,7 +153,7 @@ def _row_reasons(index: int, row: RowLike) -> list[Reason]:
     where = f"rows.{index}"
     rate = row.vat_rate_percent
     checks = (
-        (_blank(row.sku), ROW_MISSING_SKU, "sku",
+        (blank(row.sku), ROW_MISSING_SKU, "sku",
          "Orderraden saknar artikelnummer (SKU).", "The order row has no SKU."),
         (row.quantity < MIN_QUANTITY, ROW_BAD_QUANTITY, "quantity",
          f"Antalet {row.quantity} är inte större än noll (minst 0,001).",
@@ -190,10 +178,7 @@ def rule_rows_valid(order: OrderLike) -> list[Reason]:
 
 def rule_shipping_address(order: OrderLike) -> list[Reason]:
     """The order has a delivery address with street, postal code and city."""
-    address = order.shipping_address
-    if address is not None and not any(
-        _blank(part) for part in (address.street, address.postal_code, address.city)
-    ):
+    if is_complete(order.shipping_address):
         return []
     return [
         Reason(
@@ -264,7 +249,7 @@ def unknown_sku_notices(order: OrderLike, known_skus: Collection[str]) -> list[R
             f"SKU {row.sku} is not in the catalog; the row is kept without a link.",
         )
         for i, row in enumerate(order.rows)
-        if not _blank(row.sku) and (row.sku or "").strip() not in known_skus
+        if not blank(row.sku) and (row.sku or "").strip() not in known_skus
     ]
 
 
