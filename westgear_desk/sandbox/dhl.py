@@ -14,9 +14,7 @@ import base64
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pydantic
 from starlette.requests import Request
@@ -29,10 +27,10 @@ from westgear_desk.integrations.dhl.contract import (
     PrintDocumentsRequest,
     TransportInstruction,
 )
+from westgear_desk.sandbox.carrier_common import advance_target, now_local, poll_setting_route
 from westgear_desk.sandbox.common import SandboxConfig, SandboxSystem, build_sandbox_app
 from westgear_desk.sandbox.labels import LabelData, render_pdf
 
-ZONE = ZoneInfo("Europe/Stockholm")
 # [U] extension digit and company prefix for sandbox piece SSCCs; DHL's real ones start 3403/3732
 SSCC_EXTENSION = 3
 SSCC_PREFIX = "7322151"
@@ -94,17 +92,13 @@ class _State:
             return None
 
 
-def _now_local() -> str:
-    return datetime.now(ZONE).replace(tzinfo=None, microsecond=0).isoformat()
-
-
 def _advance(shipment: _Shipment) -> None:
     step = len(shipment.events)
     if step >= len(_STEPS):
         return
     code, status, text, located = _STEPS[step]
     event: dict[str, Any] = {
-        "timestamp": _now_local(),
+        "timestamp": now_local(),
         "statusCode": code,
         "status": status,
         "description": text,
@@ -514,12 +508,9 @@ def _tracking_routes(state: _State, key: str) -> list[BaseRoute]:
 
 def _admin_routes(state: _State) -> list[BaseRoute]:
     async def advance(request: Request) -> Response:
-        target = None
-        if (await request.body()).strip():
-            try:
-                target = (await request.json()).get("to")
-            except (ValueError, AttributeError):
-                return JSONResponse({"error": 'body must be JSON like {"to": "delivered"}'}, 400)
+        target = await advance_target(request, "delivered")
+        if isinstance(target, Response):
+            return target
         with state.lock:
             shipment = state.find(request.path_params["shipment_id"])
             if shipment is None:
@@ -534,16 +525,9 @@ def _admin_routes(state: _State) -> list[BaseRoute]:
             status = shipment.events[-1]["statusCode"]
         return JSONResponse({"id": shipment.shipment_id, "statusCode": status})
 
-    async def settings(request: Request) -> Response:
-        try:
-            state.advance_on_poll = bool((await request.json())["advance_on_poll"])
-        except (ValueError, KeyError, TypeError):
-            return JSONResponse({"error": 'expected {"advance_on_poll": true|false}'}, 400)
-        return JSONResponse({"advance_on_poll": state.advance_on_poll})
-
     return [
         Route("/_sandbox/dhl/shipments/{shipment_id}/advance", advance, methods=["POST"]),
-        Route("/_sandbox/dhl/tracking", settings, methods=["PUT"]),
+        poll_setting_route("dhl", state),
     ]
 
 

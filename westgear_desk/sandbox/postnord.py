@@ -14,9 +14,7 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pydantic
 from starlette.requests import Request
@@ -25,10 +23,10 @@ from starlette.routing import BaseRoute, Route
 
 from westgear_desk.domain.sscc import InvalidSsccError, is_valid_sscc, make_sscc, normalize_sscc
 from westgear_desk.integrations.postnord.contract import EdiInstruction, EdiShipment, PartyDetails
+from westgear_desk.sandbox.carrier_common import advance_target, now_local, poll_setting_route
 from westgear_desk.sandbox.common import SandboxConfig, SandboxSystem, build_sandbox_app
 from westgear_desk.sandbox.labels import LABEL_105x190_MM, LabelData, render_pdf, render_zpl
 
-ZONE = ZoneInfo("Europe/Stockholm")
 # [U] extension digit and company prefix of sandbox SSCCs: PostNord's real ones start 3735…
 SSCC_EXTENSION = 3
 SSCC_PREFIX = "7350045"
@@ -133,10 +131,6 @@ class _State:
             return None
 
 
-def _now_local() -> str:
-    return datetime.now(ZONE).replace(tzinfo=None, microsecond=0).isoformat()
-
-
 def _advance(shipment: _Shipment) -> None:
     """Move a shipment one step along its route (no-op once delivered)."""
     step = len(shipment.events)
@@ -146,7 +140,7 @@ def _advance(shipment: _Shipment) -> None:
     name = where.format(city=shipment.city, point=shipment.delivery_point or shipment.city)
     shipment.events.append(
         {
-            "eventTime": _now_local(),
+            "eventTime": now_local(),
             "eventCode": code,
             "status": status,
             "eventDescription": text,
@@ -656,12 +650,9 @@ def _point(postal_code: str, city: str, country: str, n: int) -> dict[str, Any]:
 
 def _admin_routes(state: _State) -> list[BaseRoute]:
     async def advance(request: Request) -> Response:
-        target = None
-        if (await request.body()).strip():
-            try:
-                target = (await request.json()).get("to")
-            except (ValueError, AttributeError):
-                return JSONResponse({"error": 'body must be JSON like {"to": "DELIVERED"}'}, 400)
+        target = await advance_target(request, "DELIVERED")
+        if isinstance(target, Response):
+            return target
         with state.lock:
             shipment = state.find(request.path_params["shipment_id"])
             if shipment is None:
@@ -670,17 +661,9 @@ def _admin_routes(state: _State) -> list[BaseRoute]:
             status = shipment.events[-1]["status"]
         return JSONResponse({"shipmentId": shipment.shipment_id, "status": status})
 
-    async def settings(request: Request) -> Response:
-        try:
-            body = await request.json()
-            state.advance_on_poll = bool(body["advance_on_poll"])
-        except (ValueError, KeyError, TypeError):
-            return JSONResponse({"error": 'expected {"advance_on_poll": true|false}'}, 400)
-        return JSONResponse({"advance_on_poll": state.advance_on_poll})
-
     return [
         Route("/_sandbox/postnord/shipments/{shipment_id}/advance", advance, methods=["POST"]),
-        Route("/_sandbox/postnord/tracking", settings, methods=["PUT"]),
+        poll_setting_route("postnord", state),
     ]
 
 
