@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from westgear_desk.cli.context import CliContext
-from westgear_desk.cli.jobs import acting_user, echo, print_table
+from westgear_desk.cli.jobs import acting_user
 from westgear_desk.cli.options import add_database_url, add_json
+from westgear_desk.cli.output import echo, echo_json, print_table
 from westgear_desk.errors import KnownError
 
 STATUSES = ("received", "processing", "processed", "failed", "dead", "ignored")
@@ -54,7 +54,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     with ctx.session_factory() as session:
         events = list_events(session, status=args.status, source=args.source, limit=args.limit)
     if args.json:
-        echo(json.dumps([event.as_dict() for event in events], ensure_ascii=False))
+        echo_json([event.as_dict() for event in events])
         return 0
     rows = [
         (
@@ -78,7 +78,7 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.require_current_schema()
     data = _event_dict(ctx, args.event_id)
     if args.json:
-        echo(json.dumps(data, ensure_ascii=False))
+        echo_json(data)
         return 0
     history = data.pop("history")
     for key, value in data.items():
@@ -121,7 +121,7 @@ def run_replay(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InboxCommandError(str(exc)) from exc
     data = _event_dict(ctx, args.event_id)
     if args.json:
-        echo(json.dumps(data, ensure_ascii=False))
+        echo_json(data)
     else:
         last = data["history"][-1]
         echo(f"event {args.event_id} replayed: {last['outcome']} (status {data['status']})")

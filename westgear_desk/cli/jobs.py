@@ -6,13 +6,12 @@ import argparse
 import getpass
 import json
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from westgear_desk.cli.context import CliContext
 from westgear_desk.cli.options import add_database_url, add_json
+from westgear_desk.cli.output import echo, echo_json, print_table
 
 STATUSES = ("pending", "running", "done", "dead", "discarded")
 
@@ -72,7 +71,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     with ctx.session_factory() as session:
         jobs = list_jobs(session, status=args.status, kind=args.kind, limit=args.limit)
     if args.json:
-        echo(json.dumps([job.as_dict() for job in jobs], ensure_ascii=False))
+        echo_json([job.as_dict() for job in jobs])
         return 0
     rows = [
         (
@@ -98,7 +97,7 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
         detail = get_job(session, args.job_id)
     data = detail.as_dict()
     if args.json:
-        echo(json.dumps(data, ensure_ascii=False))
+        echo_json(data)
         return 0
     history = data.pop("history")
     for key, value in data.items():
@@ -148,7 +147,7 @@ def _report(args: argparse.Namespace, ctx: CliContext, get_job: Any, what: str) 
     with ctx.session_factory() as session:
         summary = get_job(session, args.job_id).summary
     if args.json:
-        echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        echo_json(summary.as_dict())
     else:
         echo(f"job {summary.id} ({summary.kind}) is {summary.status}: {what}")
     return 0
@@ -172,19 +171,3 @@ def _payload(args: argparse.Namespace) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise JobActionError("the payload must be a JSON object")
     return value
-
-
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Print rows as aligned columns (long cells cut at 60 characters)."""
-    cells = [tuple(cell.replace("\n", " ")[:60] for cell in row) for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in cells:
-        echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    if not rows:
-        echo("(none)")
-
-
-def echo(text: str) -> None:
-    """Write one line to standard output (the command's result)."""
-    sys.stdout.write(f"{text}\n")
