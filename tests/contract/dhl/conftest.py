@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
+from tests.helpers.served import ServedSandbox, serve
 from westgear_desk.integrations.calllog import CallRecord
 from westgear_desk.integrations.dhl.client import DhlClient
-from westgear_desk.sandbox.common import SandboxConfig, SandboxSystem
 from westgear_desk.sandbox.dhl import build
-from westgear_desk.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")
-def dhl_served() -> Iterator[tuple[SandboxSystem, str, httpx.Client]]:
-    system = build(SandboxConfig(seed=7))
-    with SandboxServer(system.app) as server, httpx.Client(base_url=server.url) as admin:
-        yield system, server.url, admin
+def dhl_served() -> Iterator[ServedSandbox]:
+    with serve(build, ServedSandbox) as served:
+        yield served
 
 
 @pytest.fixture
-def dhl_url(dhl_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    _, url, admin = dhl_served
-    admin.post("/_sandbox/reset").raise_for_status()
-    admin.put("/_sandbox/faults", json={}).raise_for_status()
-    return url
+def dhl_url(dhl_served: ServedSandbox) -> str:
+    dhl_served.reset()
+    return dhl_served.url
 
 
 @pytest.fixture
-def api_key(dhl_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    return dhl_served[0].credentials["api_key"]
+def api_key(dhl_served: ServedSandbox) -> str:
+    return dhl_served.credentials["api_key"]
 
 
 @pytest.fixture

@@ -3,52 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.helpers import served
 from westgear_desk.integrations.calllog import CallRecord
 from westgear_desk.integrations.klarna import contract as kl
 from westgear_desk.integrations.klarna.client import KlarnaClient
-from westgear_desk.sandbox.common import FaultSettings, SandboxConfig
 from westgear_desk.sandbox.klarna import build
-from westgear_desk.sandbox.server import SandboxServer
 
 
-@dataclass
-class ServedSandbox:
-    """One served sandbox app and its admin API."""
-
-    url: str
-    credentials: dict[str, str]
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, self.url + path, timeout=10.0, **kwargs)
-
-    def set_faults(self, **fields: Any) -> None:
-        body = FaultSettings(**fields).model_dump(mode="json")
-        self.admin("PUT", "/_sandbox/faults", json=body).raise_for_status()
-
-    def requests(self, path: str | None = None) -> list[dict[str, Any]]:
-        params = {"path": path} if path else None
-        response = self.admin("GET", "/_sandbox/requests", params=params)
-        response.raise_for_status()
-        entries: list[dict[str, Any]] = response.json()["requests"]
-        return entries
+class ServedSandbox(served.ServedSandbox):
+    """The Klarna sandbox: a reset also forgets the webhook URL."""
 
     def reset(self) -> None:
-        self.admin("POST", "/_sandbox/reset").raise_for_status()
-        self.admin("PUT", "/_sandbox/faults", json={}).raise_for_status()
+        super().reset()
         self.admin("PUT", "/_sandbox/klarna/webhook", json={"url": None}).raise_for_status()
 
 
 @pytest.fixture(scope="module")
 def served_klarna() -> Iterator[ServedSandbox]:
-    system = build(SandboxConfig(seed=7))
-    with SandboxServer(system.app) as server:
-        yield ServedSandbox(server.url, system.credentials)
+    with served.serve(build, ServedSandbox) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
+from tests.helpers.served import ServedSandbox, serve
 from westgear_desk.integrations.calllog import CallRecord
 from westgear_desk.integrations.postnord.client import PostNordClient
-from westgear_desk.sandbox.common import SandboxConfig, SandboxSystem
 from westgear_desk.sandbox.postnord import build
-from westgear_desk.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")
-def postnord_served() -> Iterator[tuple[SandboxSystem, str, httpx.Client]]:
-    system = build(SandboxConfig(seed=7))
-    with SandboxServer(system.app) as server, httpx.Client(base_url=server.url) as admin:
-        yield system, server.url, admin
+def postnord_served() -> Iterator[ServedSandbox]:
+    with serve(build, ServedSandbox) as served:
+        yield served
 
 
 @pytest.fixture
-def postnord_url(postnord_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    _, url, admin = postnord_served
-    admin.post("/_sandbox/reset").raise_for_status()
-    admin.put("/_sandbox/faults", json={}).raise_for_status()
-    return url
+def postnord_url(postnord_served: ServedSandbox) -> str:
+    postnord_served.reset()
+    return postnord_served.url
 
 
 @pytest.fixture
-def apikey(postnord_served: tuple[SandboxSystem, str, httpx.Client]) -> str:
-    return postnord_served[0].credentials["apikey"]
+def apikey(postnord_served: ServedSandbox) -> str:
+    return postnord_served.credentials["apikey"]
 
 
 @pytest.fixture
