@@ -1,5 +1,6 @@
 """Fixtures of the Sharespine sync tests."""
 
 from tests.integration.sync.sharespine.catalog_fixtures import catalog, hub, hub_server
+from tests.integration.sync.sharespine.record_fixtures import client
 
-__all__ = ["catalog", "hub", "hub_server"]
+__all__ = ["catalog", "client", "hub", "hub_server"]

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.sandboxes import RunningSandbox
+from tests.integration.sync.sharespine.record_fixtures import count, quarantine_entries, state_of
 from westgear_desk.credentials import env_var_for
 from westgear_desk.db.enums import (
     CustomerKind,
@@ -45,7 +46,6 @@ from westgear_desk.integrations.sharespine.client import (
 )
 from westgear_desk.integrations.sharespine.contract import Customer as ContractCustomer
 from westgear_desk.sandbox.seed import SeedCustomer
-from westgear_desk.sandbox.sharespine.state import SharespineState
 from westgear_desk.settings import load_settings
 from westgear_desk.sync import inbox
 from westgear_desk.sync.flows import FlowEnvironment, standard_schedules
@@ -53,20 +53,6 @@ from westgear_desk.sync.inbox import InboxProcessor, InboxRegistry
 from westgear_desk.sync.retry import PolicyResolver
 from westgear_desk.sync.sharespine.customers import store_customers, sync_customers
 from westgear_desk.sync.sharespine.orders import register_inbox
-
-
-@pytest.fixture
-def client(sharespine_sandbox: RunningSandbox) -> Iterator[SharespineClient]:
-    c = sharespine_sandbox.credentials
-    creds = SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
-    with SharespineClient(sharespine_sandbox.url, creds) as made:
-        yield made
-
-
-def state_of(sandbox: RunningSandbox) -> SharespineState:
-    state = sandbox.system.app.state.sharespine
-    assert isinstance(state, SharespineState)
-    return state
 
 
 def edit_customer(sandbox: RunningSandbox, index: int, **changes: object) -> SeedCustomer:
@@ -89,11 +75,6 @@ def b2b_indices(sandbox: RunningSandbox) -> list[int]:
     return [i for i, c in enumerate(state_of(sandbox).customers) if c.kind == "b2b"]
 
 
-def count(factory: sessionmaker[Session], model: type) -> int:
-    with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def stored(factory: sessionmaker[Session], remote_id: str) -> Customer | None:
     with factory() as session:
         return session.scalars(
@@ -107,12 +88,7 @@ def stored(factory: sessionmaker[Session], remote_id: str) -> Customer | None:
 
 
 def quarantined(factory: sessionmaker[Session]) -> list[QuarantineEntry]:
-    with factory() as session:
-        return list(
-            session.scalars(
-                select(QuarantineEntry).where(QuarantineEntry.record_type == RecordType.CUSTOMER)
-            )
-        )
+    return quarantine_entries(factory, RecordType.CUSTOMER)
 
 
 def test_full_sync_stores_b2c_and_b2b_customers(

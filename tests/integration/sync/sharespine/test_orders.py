@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from tests.helpers.sandboxes import RunningSandbox
+from tests.integration.sync.sharespine.record_fixtures import count, quarantine_entries, state_of
 from westgear_desk.credentials import env_var_for
 from westgear_desk.db.enums import (
     InboxStatus,
@@ -40,11 +41,9 @@ from westgear_desk.integrations.drift import describe_validation_error
 from westgear_desk.integrations.sharespine.client import (
     RecordResult,
     SharespineClient,
-    SharespineCredentials,
 )
 from westgear_desk.integrations.sharespine.contract import Order as ContractOrder
 from westgear_desk.sandbox.seed import SeedOrder
-from westgear_desk.sandbox.sharespine.state import SharespineState
 from westgear_desk.settings import load_settings
 from westgear_desk.sync import inbox
 from westgear_desk.sync.flows import FlowEnvironment, FlowRegistry, RunContext, standard_schedules
@@ -58,20 +57,6 @@ from westgear_desk.sync.sharespine.orders import (
     sync_orders,
 )
 from westgear_desk.sync.sharespine.record_runs import CURSOR_OVERLAP
-
-
-@pytest.fixture
-def client(sharespine_sandbox: RunningSandbox) -> Iterator[SharespineClient]:
-    c = sharespine_sandbox.credentials
-    creds = SharespineCredentials(c["tenant"], c["connection_id"], c["username"], c["password"])
-    with SharespineClient(sharespine_sandbox.url, creds) as made:
-        yield made
-
-
-def state_of(sandbox: RunningSandbox) -> SharespineState:
-    state = sandbox.system.app.state.sharespine
-    assert isinstance(state, SharespineState)
-    return state
 
 
 def all_skus(sandbox: RunningSandbox) -> set[str]:
@@ -105,18 +90,8 @@ def load(factory: sessionmaker[Session], remote_id: str) -> Order | None:
         ).one_or_none()
 
 
-def count(factory: sessionmaker[Session], model: type) -> int:
-    with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def entries(factory: sessionmaker[Session]) -> list[QuarantineEntry]:
-    with factory() as session:
-        return list(
-            session.scalars(
-                select(QuarantineEntry).where(QuarantineEntry.record_type == RecordType.ORDER)
-            )
-        )
+    return quarantine_entries(factory, RecordType.ORDER)
 
 
 def test_orders_arrive_with_lines_addresses_payment_and_channel(
