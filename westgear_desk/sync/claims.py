@@ -193,7 +193,7 @@ class LeaseWorker(Generic[ClaimedT]):
     Claim a small batch, keep the leases of everything claimed and unfinished alive with a
     heartbeat thread, run the items one by one, and on a stop request hand back what was
     claimed but not started. Subclasses supply the SQL: `_claim_batch`, `_run_item` (which
-    calls `_finished`), `_release`, `_extend` and `_reclaim`.
+    calls `_finished`), `_release`, `_extend`, `_expired` and `_reclaim_one`.
     """
 
     def __init__(
@@ -345,6 +345,18 @@ class LeaseWorker(Generic[ClaimedT]):
         raise NotImplementedError
 
     def _reclaim(self, session: Session, limit: int) -> int:
+        """Settle up to `limit` items whose lease ran out; return how many."""
+        clock = Clock.of(session)
+        expired = session.execute(self._expired(clock, limit)).all()
+        for row in expired:
+            self._reclaim_one(session, clock, row)
+        return len(expired)
+
+    def _expired(self, clock: Clock, limit: int) -> Select[Any]:
+        """The query of expired leases (`expired_leases` with the columns `_reclaim_one` reads)."""
+        raise NotImplementedError
+
+    def _reclaim_one(self, session: Session, clock: Clock, row: Any) -> None:
         raise NotImplementedError
 
 

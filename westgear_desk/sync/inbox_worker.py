@@ -420,24 +420,18 @@ class InboxProcessor(LeaseWorker[ClaimedEvent]):
             noun="inbox events",
         )
 
-    def _reclaim(self, session: Session, limit: int) -> int:
-        clock = Clock.of(session)
-        expired = session.execute(
-            expired_leases(
-                EVENTS,
-                InboxStatus.PROCESSING,
-                clock,
-                limit,
-                EVENTS.c.id,
-                EVENTS.c.source,
-                EVENTS.c.event_type,
-                EVENTS.c.attempts,
-                EVENTS.c.locked_by,
-            )
-        ).all()
-        for row in expired:
-            self._reclaim_one(session, clock, row)
-        return len(expired)
+    def _expired(self, clock: Clock, limit: int) -> Select[Any]:
+        return expired_leases(
+            EVENTS,
+            InboxStatus.PROCESSING,
+            clock,
+            limit,
+            EVENTS.c.id,
+            EVENTS.c.source,
+            EVENTS.c.event_type,
+            EVENTS.c.attempts,
+            EVENTS.c.locked_by,
+        )
 
     def _reclaim_one(self, session: Session, clock: Clock, row: Any) -> None:
         attempt_no = max(int(row.attempts), 1)

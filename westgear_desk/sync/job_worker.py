@@ -403,25 +403,19 @@ class JobWorker(LeaseWorker[ClaimedJob]):
             JOBS, ids, running=JobStatus.RUNNING, back_to=JobStatus.PENDING, noun="jobs"
         )
 
-    def _reclaim(self, session: Session, limit: int) -> int:
-        clock = Clock.of(session)
-        expired = session.execute(
-            expired_leases(
-                JOBS,
-                JobStatus.RUNNING,
-                clock,
-                limit,
-                JOBS.c.id,
-                JOBS.c.kind,
-                JOBS.c.attempts,
-                JOBS.c.retry_base,
-                JOBS.c.locked_by,
-                JOBS.c.updated_at,
-            )
-        ).all()
-        for row in expired:
-            self._reclaim_one(session, clock, row)
-        return len(expired)
+    def _expired(self, clock: Clock, limit: int) -> Select[Any]:
+        return expired_leases(
+            JOBS,
+            JobStatus.RUNNING,
+            clock,
+            limit,
+            JOBS.c.id,
+            JOBS.c.kind,
+            JOBS.c.attempts,
+            JOBS.c.retry_base,
+            JOBS.c.locked_by,
+            JOBS.c.updated_at,
+        )
 
     def _reclaim_one(self, session: Session, clock: Clock, row: Any) -> None:
         attempt_no = max(int(row.attempts), 1)
