@@ -99,10 +99,15 @@ def effect_processor(context: InboxContext) -> None:
         )
 
 
-def register_handlers(jobs: JobRegistry, inbox: InboxRegistry, env: object) -> None:
-    """The `HANDLER_MODULES` hook: what the command-line tests replay and retry."""
+def register_jobs(jobs: JobRegistry, env: object) -> None:
+    """Engine-module hook: the job the command-line tests retry."""
     del env
     jobs.register(EFFECT_KIND, idempotent_effect)
+
+
+def register_inbox(inbox: InboxRegistry, env: object) -> None:
+    """Engine-module hook: the processor the command-line tests replay."""
+    del env
     inbox.register("sharespine", "stock.changed", effect_processor)
 
 

@@ -18,14 +18,11 @@ from westgear_desk.services.auth import CurrentUser, Permission, require_permiss
 from westgear_desk.services.jobs import BulkProgress, BulkResult, run_bulk
 from westgear_desk.settings import Settings
 from westgear_desk.sync.flows import (
-    ENGINE_MODULES,
     FlowEnvironment,
-    contribute,
-    engine_modules,
     standard_schedules,
 )
 from westgear_desk.sync.inbox import AttemptView, EventSummary, InboxRegistry, get_event, replay
-from westgear_desk.sync.jobs import HANDLER_MODULES, build_handler_registries
+from westgear_desk.sync.jobs import build_handler_registries
 from westgear_desk.sync.retry import PolicyResolver
 
 
@@ -43,23 +40,8 @@ def flow_environment(settings: Settings, factory: sessionmaker[Session]) -> Flow
 
 
 def build_inbox_registry(settings: Settings, factory: sessionmaker[Session]) -> InboxRegistry:
-    """The inbox processors this installation registers, as the running desk builds them.
-
-    Engine modules contribute through their ``register_inbox`` hook (what `Desk` runs);
-    modules listed only in `sync.jobs.HANDLER_MODULES` (what the CLI replays with) are added.
-    """
-    env = flow_environment(settings, factory)
-    registry = InboxRegistry()
-    contribute("register_inbox", registry, env, engine_modules())
-    extra = [name for name in HANDLER_MODULES if name not in ENGINE_MODULES]
-    if extra:
-        _, handlers = build_handler_registries(env, extra)
-        for source, event_type in handlers.pairs:
-            if registry.processor_for(source, event_type) is None:
-                processor = handlers.processor_for(source, event_type)
-                assert processor is not None
-                registry.register(source, event_type, processor)
-    return registry
+    """The inbox processors this installation registers, exactly as the running desk does."""
+    return build_handler_registries(flow_environment(settings, factory))[1]
 
 
 def list_events(factory: sessionmaker[Session], query: InboxQuery) -> list[InboxRow]:

@@ -10,12 +10,11 @@ acted but before the job is marked done); handlers get the key and pass it to th
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +24,9 @@ from westgear_desk.db.enums import JobStatus
 from westgear_desk.db.models.engine import Job
 from westgear_desk.sync.claims import Clock
 from westgear_desk.sync.inbox_worker import InboxRegistry
+
+if TYPE_CHECKING:
+    from westgear_desk.sync.flows import FlowEnvironment
 
 JOBS = cast(Table, Job.__table__)
 MAX_KEY_LENGTH = 200
@@ -135,17 +137,19 @@ def _validate(kind: str, payload: Mapping[str, Any], key: str, run_at: datetime 
         raise ValueError(f"job payload must be plain JSON (amounts as strings): {exc}") from exc
 
 
-#: Modules that contribute job handlers and inbox processors. Each exposes
-#: ``register_handlers(jobs: JobRegistry, inbox: InboxRegistry, env: object) -> None``. A flow
-#: issue adds its module here; the worker, the GUI and `inbox replay` then all know them.
-HANDLER_MODULES: list[str] = ["westgear_desk.sync.sharespine"]
-
-
 def build_handler_registries(
-    env: object, modules: Sequence[str] | None = None
+    env: FlowEnvironment, modules: Sequence[str] | None = None
 ) -> tuple[JobRegistry, InboxRegistry]:
-    """Return job and inbox registries filled by every module in `modules` (default all)."""
+    """Return job and inbox registries filled by the engine modules' hooks.
+
+    The same `register_jobs` / `register_inbox` hooks of `flows.ENGINE_MODULES` (or `modules`)
+    that a running desk uses, so the worker, the GUI, `jobs retry` and `inbox replay` all know
+    the same handlers.
+    """
+    from westgear_desk.sync.flows import contribute, engine_modules
+
+    loaded = engine_modules(modules)
     jobs, inbox = JobRegistry(), InboxRegistry()
-    for name in HANDLER_MODULES if modules is None else modules:
-        importlib.import_module(name).register_handlers(jobs, inbox, env)
+    contribute("register_jobs", jobs, env, loaded)
+    contribute("register_inbox", inbox, env, loaded)
     return jobs, inbox

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.helpers import engine_procs
 from westgear_desk.cli import main
 from westgear_desk.db.models.admin import AuditEntry
-from westgear_desk.sync import jobs as jobs_module
+from westgear_desk.sync import flows as flows_module
 from westgear_desk.sync.inbox import record
 
 
@@ -38,7 +38,7 @@ def test_inbox_list_show_and_replay(
     effect_engine = create_engine(db_url)
     engine_procs.create_effect_tables(effect_engine)
     effect_engine.dispose()
-    monkeypatch.setattr(jobs_module, "HANDLER_MODULES", ["tests.helpers.engine_procs"])
+    monkeypatch.setattr(flows_module, "ENGINE_MODULES", ["tests.helpers.engine_procs"])
     body = b'{"id": "evt-5", "stock": 4}'
     event_id = record(
         session_factory, "sharespine", "evt-5", {}, body, True, event_type="stock.changed"

@@ -95,10 +95,3 @@ def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
     for event_type in (STOCK_CHANGED, PRICE_CHANGED, PRODUCT_CHANGED):
         registry.register(NOTIFICATION_SOURCE, event_type, change_processor(env))
     flows.contribute("register_inbox", registry, env, _siblings())
-
-
-def register_handlers(jobs: JobRegistry, inbox: InboxRegistry, env: object) -> None:
-    """The `sync.jobs.HANDLER_MODULES` hook (used by `inbox replay`), same handlers."""
-    flow_env = cast(FlowEnvironment, env)
-    register_jobs(jobs, flow_env)
-    register_inbox(inbox, flow_env)
