@@ -18,7 +18,7 @@ from westgear_desk.errors import (
 from westgear_desk.integrations.dhl.client import DhlClient, DhlTrackingClient
 from westgear_desk.integrations.dhl.contract import TransportInstruction
 
-RECORDED = Path("/work/shared/reference/recorded/dhl")
+RECORDED = Path(__file__).parent / "recorded"
 
 
 def serving(name: str, status: int, headers: dict[str, str] | None = None) -> httpx.MockTransport:

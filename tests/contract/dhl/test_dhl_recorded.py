@@ -16,7 +16,7 @@ from westgear_desk.errors import DataError
 from westgear_desk.integrations.dhl import contract as dhl
 from westgear_desk.integrations.drift import ContractModel, parse_contract
 
-RECORDED = Path("/work/shared/reference/recorded/dhl")
+RECORDED = Path(__file__).parent / "recorded"
 
 CASES: dict[str, type[ContractModel]] = {
     "error_404_no_result.json": dhl.Problem,

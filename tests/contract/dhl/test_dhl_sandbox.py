@@ -28,7 +28,7 @@ from westgear_desk.integrations.calllog import CallRecord
 from westgear_desk.integrations.dhl import contract as dc
 from westgear_desk.integrations.dhl.client import DhlClient, DhlTrackingClient
 
-REQUEST = Path("/work/shared/reference/recorded/dhl/freight_se_transport_instruction_request.json")
+REQUEST = Path(__file__).parent / "recorded" / "freight_se_transport_instruction_request.json"
 MAX_POLLS = 12
 ACCESS_POINT = {
     "type": "AccessPoint",

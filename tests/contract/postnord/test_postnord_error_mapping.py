@@ -10,7 +10,7 @@ import pytest
 from westgear_desk.errors import AuthenticationError, DataError
 from westgear_desk.integrations.postnord.client import PostNordClient
 
-RECORDED = Path("/work/shared/reference/recorded/postnord")
+RECORDED = Path(__file__).parent / "recorded"
 KEY = "0123456789abcdef0123456789abcdef"
 
 

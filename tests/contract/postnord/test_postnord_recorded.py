@@ -19,7 +19,7 @@ from westgear_desk.errors import DataError
 from westgear_desk.integrations.drift import ContractModel, parse_contract
 from westgear_desk.integrations.postnord import contract as pn
 
-RECORDED = Path("/work/shared/reference/recorded/postnord")
+RECORDED = Path(__file__).parent / "recorded"
 EXAMPLE_REQUEST = Path(__file__).with_name("booking_request_example.json")
 
 CASES: dict[str, type[ContractModel]] = {
