@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from westgear_desk.sync import flows
 from westgear_desk.sync.flows import Flow, FlowEnvironment, FlowRegistry, RunContext
@@ -95,3 +95,13 @@ def register_inbox(registry: InboxRegistry, env: FlowEnvironment) -> None:
     for event_type in (STOCK_CHANGED, PRICE_CHANGED, PRODUCT_CHANGED):
         registry.register(NOTIFICATION_SOURCE, event_type, change_processor(env))
     flows.contribute("register_inbox", registry, env, _siblings())
+
+
+def register_refetch(registry: Any, env: FlowEnvironment) -> None:
+    """The Quarantine page's "re-fetch now" for Sharespine products."""
+    from westgear_desk.sync.sharespine.refetch import QuarantinedRecord, refetch_product
+
+    def refetch(ref: QuarantinedRecord) -> str:
+        return refetch_product(env, ref)
+
+    registry.register(NOTIFICATION_SOURCE, refetch, record_type="product")
