@@ -35,12 +35,13 @@ from westgear_desk.services.auth import Permission, has_permission
 from westgear_desk.services.inbox import flow_environment
 from westgear_desk.services.jobs import BulkResult
 from westgear_desk.services.quarantine import RefetchRegistry, build_refetch_registry
-from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
+from westgear_desk.ui.dialogs.bulk_progress import BulkProgress
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.formatting import format_number
 from westgear_desk.ui.i18n import register, tr
 from westgear_desk.ui.models.health_models import fit_columns_once
 from westgear_desk.ui.models.quarantine_model import QuarantineModel
+from westgear_desk.ui.pages.bulk_actions import BulkActions
 from westgear_desk.ui.pages.quarantine_detail import QuarantineDetailPane
 from westgear_desk.ui.widgets.error_banner import ErrorBanner
 from westgear_desk.ui.widgets.search_field import SearchField
@@ -48,7 +49,7 @@ from westgear_desk.ui.widgets.search_field import SearchField
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
     from westgear_desk.services.auth import CurrentUser
-    from westgear_desk.ui.tasks import TaskError, TaskRunner
+    from westgear_desk.ui.tasks import TaskRunner
 
 register(
     {
@@ -81,7 +82,7 @@ def _detail(factory: sessionmaker[Session], entry_id: int) -> QuarantineDetail |
         return queries_admin.quarantine_detail(session, entry_id)
 
 
-class QuarantinePage(QWidget):
+class QuarantinePage(BulkActions, QWidget):
     """Filters, the lazy entry table, the detail pane and the role-aware action bar."""
 
     def __init__(
@@ -319,21 +320,3 @@ class QuarantinePage(QWidget):
             reason, on_done=lambda _released: self.refresh(), on_error=self._show_error,
             owner=self,
         )  # fmt: skip
-
-    def _run_bulk(self, action: Any, ids: list[int], reason: str) -> None:
-        factory, user = self.services.session_factory, self.user
-        self.bulk.start(lambda items, progress: action(factory, user, items, reason, progress), ids)
-        self._update_actions()
-
-    def _bulk_done(self, result: BulkResult) -> None:
-        self.refresh()
-        message = describe_result(result)
-        if message:
-            self.banner.show_message(message)
-
-    def _bulk_failed(self, message: str) -> None:
-        self.refresh()
-        self.banner.show_message(message)
-
-    def _show_error(self, error: TaskError) -> None:
-        self.banner.show_message(error.message)

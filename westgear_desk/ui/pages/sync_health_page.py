@@ -29,14 +29,14 @@ from westgear_desk.db.queries_admin import HourStats, JobRow
 from westgear_desk.db.session import make_session_factory, reader_engine
 from westgear_desk.services import jobs as jobs_service
 from westgear_desk.services.auth import Permission, has_permission
-from westgear_desk.services.jobs import BulkResult
 from westgear_desk.sync.job_admin import JobDetail
-from westgear_desk.ui.dialogs.bulk_progress import BulkProgress, describe_result
+from westgear_desk.ui.dialogs.bulk_progress import BulkProgress
 from westgear_desk.ui.dialogs.payload_dialog import PayloadDialog
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
 from westgear_desk.ui.i18n import register, tr
 from westgear_desk.ui.models.health_models import attempts_model, jobs_model
 from westgear_desk.ui.models.lazy_table import ROW_ID_ROLE
+from westgear_desk.ui.pages.bulk_actions import BulkActions
 from westgear_desk.ui.pages.sync_health_chart import CallChart
 from westgear_desk.ui.pages.sync_health_tabs import (
     CallsTab,
@@ -52,7 +52,7 @@ from westgear_desk.ui.widgets.search_field import SearchField
 if TYPE_CHECKING:
     from westgear_desk.app import AppServices
     from westgear_desk.services.auth import CurrentUser
-    from westgear_desk.ui.tasks import TaskError, TaskRunner
+    from westgear_desk.ui.tasks import TaskRunner
 
 register(
     {
@@ -86,7 +86,7 @@ def _stats(factory: sessionmaker[Session], system: str | None) -> list[HourStats
         return queries_admin.call_stats_24h(session, system=system or None)
 
 
-class SyncHealthPage(QWidget):
+class SyncHealthPage(BulkActions, QWidget):
     """Chart on top, then tabs: needs action, runs, inbox, API calls."""
 
     def __init__(
@@ -323,21 +323,3 @@ class SyncHealthPage(QWidget):
             reason, payload, on_done=lambda _r: self.refresh(), on_error=self._show_error,
             owner=self,
         )  # fmt: skip
-
-    def _run_bulk(self, action: Any, ids: list[int], reason: str) -> None:
-        factory, user = self.services.session_factory, self.user
-        self.bulk.start(lambda items, progress: action(factory, user, items, reason, progress), ids)
-        self._update_actions()
-
-    def _bulk_done(self, result: BulkResult) -> None:
-        self.refresh()
-        message = describe_result(result)
-        if message:
-            self.banner.show_message(message)
-
-    def _bulk_failed(self, message: str) -> None:
-        self.refresh()
-        self.banner.show_message(message)
-
-    def _show_error(self, error: TaskError) -> None:
-        self.banner.show_message(error.message)
