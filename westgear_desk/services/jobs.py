@@ -24,8 +24,33 @@ from westgear_desk.errors import KnownError, PermissionDeniedError
 from westgear_desk.services.auth import CurrentUser, Permission, require_permission
 from westgear_desk.settings import Settings
 from westgear_desk.sync.flows import FlowEnvironment, build_flow_registry, standard_schedules
-from westgear_desk.sync.job_admin import JobActionError, JobDetail, discard_job, get_job, retry_job
+from westgear_desk.sync.job_admin import (
+    AttemptView,
+    JobActionError,
+    JobDetail,
+    discard_job,
+    get_job,
+    retry_job,
+)
 from westgear_desk.sync.runs import RunView, list_runs
+
+__all__ = [
+    "AttemptView",
+    "BulkProgress",
+    "BulkResult",
+    "JobActionError",
+    "JobDetail",
+    "dead_jobs",
+    "discard",
+    "discard_many",
+    "flow_descriptions",
+    "job_detail",
+    "parse_payload",
+    "recent_runs",
+    "retry",
+    "retry_many",
+    "run_bulk",
+]
 
 
 class BulkProgress(Protocol):

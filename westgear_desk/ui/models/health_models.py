@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView
 
 from westgear_desk.db.queries_admin import ApiCallRow, InboxRow, JobRow
-from westgear_desk.sync.job_admin import AttemptView
+from westgear_desk.services.jobs import AttemptView
 from westgear_desk.sync.runs import RunView
 from westgear_desk.ui.formatting import format_datetime, format_duration_ms
 from westgear_desk.ui.i18n import pick, register, tr

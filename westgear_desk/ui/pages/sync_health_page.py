@@ -29,7 +29,7 @@ from westgear_desk.db.queries_admin import HourStats, JobRow
 from westgear_desk.db.session import make_session_factory, reader_engine
 from westgear_desk.services import jobs as jobs_service
 from westgear_desk.services.auth import Permission, has_permission
-from westgear_desk.sync.job_admin import JobDetail
+from westgear_desk.services.jobs import JobDetail
 from westgear_desk.ui.dialogs.bulk_progress import BulkProgress
 from westgear_desk.ui.dialogs.payload_dialog import PayloadDialog
 from westgear_desk.ui.dialogs.reason_dialog import ReasonDialog
