@@ -43,7 +43,21 @@ def setup() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script runs on any python3
         sys.exit("WestGear Desk needs Python 3.11 or newer.")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
-    _run([str(_uv()), "sync", "--frozen", "--python", sys.executable], env=env)
+    _run([str(_uv()), "sync", "--frozen", "--compile-bytecode", "--python", sys.executable],
+         env=env)  # fmt: skip
+    _compile_project()
+
+
+def _compile_project() -> None:
+    """Write the bytecode of the desk's own modules now, as an installer does.
+
+    Without it every start compiles ~300 modules from source when bytecode may not be
+    written (PYTHONDONTWRITEBYTECODE, a read-only install): about a second of the desk's
+    start-up. `uv sync --compile-bytecode` does the same for the dependencies. Only files
+    whose source changed are compiled again.
+    """
+    _run([str(VENV / BIN / f"python{EXE}"), "-m", "compileall", "-q", "-j", "0",
+          str(ROOT / "westgear_desk")])  # fmt: skip
 
 
 def _tool(name: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from westgear_desk.errors import ConfigurationError
@@ -215,3 +216,82 @@ def test_refresh_during_a_query_runs_after_it(qtbot: QtBot, tasks: TaskRunner):
     store.gate["item"].set()
     qtbot.waitUntil(lambda: len(finished) == 2)
     assert finished == [20, 21]
+
+
+class _StyleProbe(QStyledItemDelegate):
+    """The view's own delegate step that reads a cell's roles before painting it."""
+
+    def option_for(self, index: QModelIndex) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        self.initStyleOption(option, index)
+        return option
+
+
+def test_a_painted_view_shows_what_data_answers(qtbot: QtBot, tasks: TaskRunner):
+    # Views paint through multiData (one call per cell); it must agree with data().
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QTableView
+
+    store = Store(120)
+    coloured = [
+        *COLUMNS,
+        Column[Item](
+            "odd", lambda: "Udda", lambda r: "x", color=lambda r: "#b71c1c" if r.id % 2 else None
+        ),
+    ]
+    model = LazyTableModel(
+        tasks, coloured, fetch_ids=store.ids, fetch_rows=store.rows, page_size=50
+    )
+    model.set_query("item")
+    _ready(qtbot, model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    probe = _StyleProbe()
+    for row, column in [(0, 0), (0, 1), (0, 2), (1, 2), (7, 1)]:
+        index = model.index(row, column)
+        option = probe.option_for(index)  # what the view paints with, from multiData
+        assert option.text == index.data(), (row, column)
+        assert int(option.displayAlignment) == index.data(Qt.ItemDataRole.TextAlignmentRole)
+        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
+        if foreground is not None:
+            assert option.palette.color(QPalette.ColorRole.Text) == foreground
+    assert model.index(0, 2).data(Qt.ItemDataRole.ForegroundRole) == QColor("#b71c1c")
+    assert model.index(1, 2).data(Qt.ItemDataRole.ForegroundRole) is None
+    image = view.grab().toImage()  # paints every visible cell through multiData
+    assert not image.isNull()
+
+
+def test_pages_scrolled_past_before_loading_are_not_read(qtbot: QtBot, tasks: TaskRunner):
+    store = Store(1000)
+    release = threading.Event()
+    release.set()
+    read_pages: list[int] = []
+
+    def rows(ids: Sequence[int]) -> list[Item]:
+        release.wait(10)
+        read_pages.append(ids[0])
+        return store.rows(ids)
+
+    model = LazyTableModel(tasks, COLUMNS, fetch_ids=store.ids, fetch_rows=rows, page_size=50)
+    model.set_query("item")
+    _ready(qtbot, model)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    tasks.wait_for_done()
+    read_pages.clear()
+    release.clear()  # the workers are slow: a fast scroll asks for pages faster than they load
+    for row in range(100, 1000, 50):
+        assert model.index(row, 1).data() == "Laddar…"
+    release.set()
+    qtbot.waitUntil(lambda: model.row_at(999) is not None)
+    tasks.wait_for_done()
+    # The pages the workers had begun, plus the ones in sight at the end: not all 18.
+    assert len(read_pages) <= 6, read_pages
+    assert model.row_at(500) is None
+    assert model.index(500, 1).data() == "Laddar…"  # scrolling back asks for it again
+    qtbot.waitUntil(lambda: model.row_at(500) is not None)
+    assert model.index(500, 1).data() == "item 00501"

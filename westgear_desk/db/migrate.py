@@ -11,11 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
@@ -23,8 +20,15 @@ from sqlalchemy.pool import NullPool
 from westgear_desk.db.session import create_engine_for, describe_database
 from westgear_desk.errors import SchemaMismatchError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
+#: The newest revision in `migrations/versions` (a test keeps the two equal). The schema check
+#: every start runs compares against this constant, so it never imports Alembic (a third of a
+#: second of the desk's start-up); Alembic is loaded only to migrate or when they differ.
+HEAD_REVISION: Final = "0002_job_retry_base"
 #: Key of the PostgreSQL advisory lock that keeps two desks from migrating at once.
 _MIGRATION_LOCK_KEY = 0x57_47_44_4D  # "WGDM"
 
@@ -68,6 +72,8 @@ class SchemaBehindError(SchemaMismatchError):
 
 def alembic_config(url: str | URL | None = None) -> Config:
     """Build the Alembic configuration in code, pointing at the migrations in the package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -77,7 +83,9 @@ def alembic_config(url: str | URL | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The newest revision this application knows."""
+    """The newest revision of the shipped migration scripts (read with Alembic)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError("no migrations are shipped with this application")
@@ -136,6 +144,8 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
     """
     with _migration_connection(url) as connection:
         _refuse_unknown_revision(connection, url)
+        from alembic import command
+
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -145,6 +155,8 @@ def downgrade(url: str | URL, revision: str) -> None:
     """Migrate the database down to `revision` ("base" removes every table)."""
     with _migration_connection(url) as connection:
         _refuse_unknown_revision(connection, url)
+        from alembic import command
+
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
@@ -154,7 +166,7 @@ def _refuse_unknown_revision(connection: Connection, url: str | URL) -> None:
     current = _stamped_revision(connection)
     if current is None:
         return
-    head = head_revision()
+    head = HEAD_REVISION
     if _classify(current, head, has_tables=True) is SchemaState.AHEAD:
         status = SchemaStatus(SchemaState.AHEAD, current, head)
         raise SchemaNewerError(_newer_message(describe_database(url), status), status)
@@ -197,12 +209,18 @@ def current_revision(url: str | URL) -> str | None:
 def _stamped_revision(connection: Connection) -> str | None:
     if not inspect(connection).has_table(VERSION_TABLE):
         return None
-    return MigrationContext.configure(connection).get_current_revision()
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    stamped = list(versions)
+    if len(stamped) > 1:  # branched history: let Alembic report it in its own words
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(connection).get_current_revision()
+    return str(stamped[0]) if stamped else None
 
 
 def check_schema(url: str | URL) -> SchemaStatus:
     """Compare the database's revision with this application's head, without writing."""
-    head = head_revision()
+    head = HEAD_REVISION
     engine = _read_only_engine(url)
     if engine is None:
         return SchemaStatus(SchemaState.EMPTY, None, head)
@@ -220,6 +238,8 @@ def _classify(current: str | None, head: str, *, has_tables: bool) -> SchemaStat
         return SchemaState.UNVERSIONED if has_tables else SchemaState.EMPTY
     if current == head:
         return SchemaState.UP_TO_DATE
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(alembic_config())
     known = {rev.revision for rev in scripts.walk_revisions()}
     return SchemaState.BEHIND if current in known else SchemaState.AHEAD

@@ -3,24 +3,30 @@
 The shop is Swedish, so figures are shown the Swedish way whatever the UI language
 (`1 234,50 kr`, `2025-03-01 14:05`); only words such as "5 minutes ago" follow the language.
 Babel's non-breaking spaces are turned into plain spaces so copied values paste cleanly.
+
+Table cells format thousands of values while the user scrolls, on threads that share the
+interpreter lock with the GUI, so the two hot paths are cheap: money takes the currency's
+layout from babel once and then only formats the number (a test checks it against babel for
+any amount), and date-times use the fixed numeric pattern directly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as _babel_datetime
 from babel.dates import format_timedelta
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 from westgear_desk.ui.i18n import language
 
 LOCALE: Final = "sv_SE"
 ZONE: Final = ZoneInfo("Europe/Stockholm")
 _SPACES = str.maketrans({"\xa0": " ", "\u202f": " ", "\u2212": "-"})
+_SWEDISH_SEPARATORS = str.maketrans({",": " ", ".": ","})
 
 
 def _plain(text: str) -> str:
@@ -33,7 +39,26 @@ def format_money(amount: Decimal | None, currency: str = "SEK") -> str:
         return "–"
     if isinstance(amount, float):
         raise TypeError("money must be Decimal, not float")
-    return _plain(format_currency(amount, currency or "SEK", locale=LOCALE))
+    currency = currency or "SEK"
+    layout = _money_layout(currency)
+    if layout is None or not amount.is_finite():
+        return _plain(format_currency(amount, currency, locale=LOCALE))
+    digits, suffix = layout
+    return f"{amount:,.{digits}f}".translate(_SWEDISH_SEPARATORS) + suffix
+
+
+@lru_cache(maxsize=64)
+def _money_layout(currency: str) -> tuple[int, str] | None:
+    """How babel writes `currency` in Swedish: its decimals and what follows the number.
+
+    None (always ask babel) unless babel puts the sign and number first, as sv_SE does.
+    """
+    digits = get_currency_precision(currency)
+    sample = _plain(format_currency(Decimal(-1234), currency, locale=LOCALE))
+    number = "-1 234" + ("," + "0" * digits if digits else "")
+    if not sample.startswith(number):
+        return None
+    return digits, sample[len(number) :]
 
 
 def format_number(value: Decimal | int | None, decimals: int | None = None) -> str:
@@ -67,8 +92,9 @@ def format_datetime(moment: dt.datetime | None, seconds: bool = False) -> str:
     """Aware datetime -> "2025-03-01 14:05" (Stockholm time); None -> "–"."""
     if moment is None:
         return "–"
-    pattern = "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
-    return _babel_datetime(local(moment), pattern, locale=LOCALE)
+    at = local(moment)
+    text = f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d}"
+    return f"{text}:{at.second:02d}" if seconds else text
 
 
 def format_date(value: dt.date | dt.datetime | None) -> str:

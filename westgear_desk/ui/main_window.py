@@ -1,8 +1,9 @@
 """The main window: page navigation, toolbar, shortcuts, status bar, remembered layout per user.
 
 Pages come from `pages.base.PAGES` (a page whose module is not in the build is left out);
-each is built as ``Page(services, user, tasks)`` the first time it is shown, so start-up pays
-only for the page the user sees (`page(key)` builds one on demand). Shortcuts: Ctrl+F focuses
+each page's module is imported and the page built as ``Page(services, user, tasks)`` the first
+time it is shown, so start-up pays only for the page the user sees (`page(key)` builds one on
+demand). Shortcuts: Ctrl+F focuses
 the current page's search, Ctrl+1 … Ctrl+5 switch pages, F5 refreshes, Ctrl+Q quits. Window
 geometry, the current page and every named table header are saved per user in QSettings (pass
 a QSettings to use a file of your choosing, as tests do).
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -30,8 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from westgear_desk.ui.collector import freeze_start_up_objects
 from westgear_desk.ui.i18n import tr
-from westgear_desk.ui.pages.base import PAGES, PageFactory, PageSpec, load_page_class
+from westgear_desk.ui.pages.base import PAGES, PageSpec, load_page_class, page_available
 from westgear_desk.ui.status_bar import DeskStatusBar
 from westgear_desk.ui.tasks import TaskRunner, describe_error
 from westgear_desk.ui.widgets.error_banner import ErrorBanner
@@ -65,13 +67,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{tr('app.title')} — {user.display_name}")
         self.resize(1360, 840)
         self.pages: dict[str, QWidget] = {}
-        self._holders: dict[str, tuple[PageSpec, PageFactory, QVBoxLayout]] = {}
+        self._holders: dict[str, tuple[PageSpec, QVBoxLayout]] = {}
         self._build_body(pages)
         self._build_actions()
         self.status = DeskStatusBar(services, user, self.tasks, self)
         self.setStatusBar(self.status)
         self.tasks.error_occurred.connect(self.banner.show_message)
         self.restore_layout()
+        QTimer.singleShot(0, freeze_start_up_objects)  # once shown: see ui/collector.py
 
     # ------------------------------------------------------------------ construction
 
@@ -82,14 +85,13 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.banner = ErrorBanner(self)
         for spec in specs:
-            factory = load_page_class(spec)
-            if factory is None:
+            if not page_available(spec):
                 continue
             holder = QWidget(self.stack)
             holder.setObjectName(f"holder_{spec.key}")
             holder_layout = QVBoxLayout(holder)
             holder_layout.setContentsMargins(0, 0, 0, 0)
-            self._holders[spec.key] = (spec, factory, holder_layout)
+            self._holders[spec.key] = (spec, holder_layout)
             self.stack.addWidget(holder)
             item = QListWidgetItem(tr(spec.title_key))
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
@@ -115,9 +117,12 @@ class MainWindow(QMainWindow):
             return self.pages[key]
         if key not in self._holders:
             return None
-        spec, factory, holder = self._holders[key]
+        spec, holder = self._holders[key]
         parent = holder.parentWidget()
         try:
+            factory = load_page_class(spec)
+            if factory is None:
+                raise ModuleNotFoundError(f"no module named {spec.module!r}", name=spec.module)
             page = factory(self.services, self.user, self.tasks)
         except Exception as exc:  # one broken page must not take the whole desk down
             message = describe_error(exc).message

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from westgear_desk.ui.formatting import (
     format_age,
@@ -78,3 +81,39 @@ def test_durations() -> None:
     assert format_duration_ms(850) == "850 ms"
     assert format_duration_ms(12_500) == "12,5 s"
     assert format_duration_ms(None) == "–"
+
+
+# The fast paths must write exactly what babel writes, for any amount and moment.
+_CURRENCIES = ["SEK", "EUR", "NOK", "DKK", "USD", "GBP", "JPY", "ISK", "KWD", "CHF"]
+
+
+@given(
+    amount=st.decimals(
+        allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12
+    ),
+    currency=st.sampled_from(_CURRENCIES),
+)
+def test_money_is_written_exactly_as_babel_writes_it(amount: Decimal, currency: str) -> None:
+    from babel.numbers import format_currency
+
+    expected = format_currency(amount, currency, locale="sv_SE")
+    expected = expected.replace("\xa0", " ").replace("\u202f", " ").replace("\u2212", "-")
+    assert format_money(amount, currency) == expected
+
+
+@given(
+    moment=st.datetimes(
+        min_value=dt.datetime(1000, 1, 2),
+        max_value=dt.datetime(9998, 12, 30),
+        timezones=st.just(dt.UTC),
+    ),
+    seconds=st.booleans(),
+)
+def test_datetimes_are_written_exactly_as_babel_writes_them(
+    moment: dt.datetime, seconds: bool
+) -> None:
+    from babel.dates import format_datetime as babel_datetime
+
+    pattern = "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
+    stockholm = moment.astimezone(ZoneInfo("Europe/Stockholm"))
+    assert format_datetime(moment, seconds) == babel_datetime(stockholm, pattern, locale="sv_SE")

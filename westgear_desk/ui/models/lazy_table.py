@@ -25,12 +25,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Final, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -42,7 +44,7 @@ from westgear_desk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 RowT = TypeVar("RowT")
 DEFAULT_PAGE_SIZE = 200
-DEFAULT_MAX_CACHED_ROWS = 20_000
+DEFAULT_MAX_CACHED_ROWS = 5_000  # 25 pages: rows kept alive are rows the collector walks
 ROW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 AnyIndex = QModelIndex | QPersistentModelIndex
 _DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
@@ -93,10 +95,21 @@ _GONE: Final = _Gone()
 
 @dataclass(frozen=True, slots=True)
 class _Entry(Generic[RowT]):
-    """A cached row and its display texts, formatted in the worker thread, not while painting."""
+    """A cached row with its display texts and text colours, made in the worker thread so
+    painting only looks them up."""
 
     row: RowT
     texts: tuple[str, ...]
+    colors: tuple[str | None, ...] | None = None  # names: tuples of str stay out of the GC
+
+
+def _color_name(column: Column[RowT], row: RowT) -> str | None:
+    return (column.color(row) or None) if column.color is not None else None
+
+
+@lru_cache(maxsize=64)
+def _qcolor(name: str) -> QColor:
+    return QColor(name)
 
 
 def _load_ids(
@@ -157,6 +170,8 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._first_shown = False
         self._rows: OrderedDict[int, _Entry[RowT] | _Gone] = OrderedDict()
         self._loading_text = tr("common.loading")
+        self._span_places: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._wanted_page = 0  # the page the view last asked for and did not have
         left, right = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
         self._alignments = [
             int((right if c.align_right else left) | Qt.AlignmentFlag.AlignVCenter)
@@ -300,11 +315,61 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
             return entry.texts[column]
         return self._cell(self._columns[column], entry.row, role)
 
+    def multiData(self, index: AnyIndex, span: QModelRoleDataSpan | QModelRoleData, /) -> None:
+        """Every role a cell paints with, in one call (the view asks for 7 per cell per paint).
+
+        The default asks `data()` once per role: each a call into Python that must take the
+        interpreter lock, which the threads loading rows want too while the user scrolls.
+        Only the roles this model answers are touched, found by their place in the span
+        (learnt once per span shape and checked on every call).
+        """
+        row_no = index.row()
+        if row_no < 0 or row_no >= self._exposed:
+            return
+        column = index.column()
+        entry = self._cached(row_no)
+        items: Any = span  # a sequence of QModelRoleData (the stubs do not say so)
+        places = self._span_places.get(len(items))
+        if places is None:
+            places = self._span_places[len(items)] = tuple(
+                (place, item.role()) for place, item in enumerate(items) if item.role() in _HANDLED
+            )
+        for place, role in places:
+            item = items[place]
+            if item.role() != role:  # a span of another shape: ask role by role
+                self._multi_data_by_role(index, span)
+                return
+            if role == _DISPLAY:
+                if entry is None:
+                    item.setData(self._loading_text)
+                elif isinstance(entry, _Entry):
+                    item.setData(entry.texts[column])
+            elif role == _ALIGN:
+                item.setData(self._alignments[column])
+            elif role == _FOREGROUND:
+                if isinstance(entry, _Entry) and entry.colors:
+                    color = entry.colors[column]
+                    if color is not None:
+                        item.setData(_qcolor(color))
+            else:
+                value = self.data(index, role)
+                if value is not None:
+                    item.setData(value)
+
+    def _multi_data_by_role(
+        self, index: AnyIndex, span: QModelRoleDataSpan | QModelRoleData
+    ) -> None:
+        items: Any = span
+        for item in items:
+            value = self.data(index, item.role())
+            if value is not None:
+                item.setData(value)
+
     def _cell(self, column: Column[RowT], row: RowT, role: int) -> Any:
         if role == _TOOLTIP:
             return column.tooltip(row) if column.tooltip is not None else None
-        color = column.color(row) if column.color is not None else None
-        return QColor(color) if color else None
+        name = _color_name(column, row)
+        return _qcolor(name) if name else None
 
     def canFetchMore(self, parent: AnyIndex) -> bool:
         return not parent.isValid() and self._exposed < len(self._ids)
@@ -455,6 +520,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         cached = self._rows.get(record_id)
         if cached is None or self._row_gen.get(record_id, -1) < self._data_gen:
             page_no = row // self._page_size
+            self._wanted_page = page_no
             self._request_page(page_no)
             if cached is None:  # scrolling into unknown rows: read the next page ahead too
                 self._prefetch(page_no + 1)
@@ -473,7 +539,8 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         start = page_no * self._page_size
         ids = self._ids[start : start + self._page_size]
         self._loading[page_no] = self._tasks.run(
-            self._load_rows,
+            self._load_page,
+            page_no,
             ids,
             on_done=partial(self._page_ready, self._layout_gen, self._data_gen, page_no, ids),
             on_error=partial(self._page_failed, self._layout_gen, self._data_gen, page_no, ids),
@@ -481,10 +548,17 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         )
 
     def _page_ready(
-        self, layout: int, data: int, page_no: int, ids: list[int], rows: Sequence[_Entry[RowT]]
+        self,
+        layout: int,
+        data: int,
+        page_no: int,
+        ids: list[int],
+        rows: Sequence[_Entry[RowT]] | None,
     ) -> None:
         if layout == self._layout_gen:
             self._loading.pop(page_no, None)
+        if rows is None:  # skipped: out of sight by the time a worker got to it
+            return
         self._store(rows, ids, data)
         self._changed_all()
 
@@ -494,11 +568,27 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._page_ready(layout, data, page_no, ids, [])  # shown empty; no retry loop
         self.load_failed.emit(error.message)
 
+    def _load_page(self, page_no: int, ids: Sequence[int]) -> list[_Entry[RowT]] | None:
+        """Runs in the worker: the page's rows, or None when the view has moved on.
+
+        A fast scroll asks for every page it passes; loading those would keep the workers
+        (and the interpreter lock the painting needs) busy with rows nobody sees any more.
+        A skipped page is asked for again if it is painted again.
+        """
+        if abs(page_no - self._wanted_page) > 1:
+            return None
+        return self._load_rows(ids)
+
     def _load_rows(self, ids: Sequence[int]) -> list[_Entry[RowT]]:
-        """Runs in the worker: the rows and their display texts."""
+        """Runs in the worker: the rows with their display texts and colours."""
         columns = self._columns
+        coloured = any(column.color is not None for column in columns)
         return [
-            _Entry(row, tuple(column.display(row) for column in columns))
+            _Entry(
+                row,
+                tuple(column.display(row) for column in columns),
+                tuple(_color_name(column, row) for column in columns) if coloured else None,
+            )
             for row in self._fetch_rows(ids)
         ]
 

@@ -63,6 +63,13 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+def page_available(spec: PageSpec) -> bool:
+    """Whether the page's module is part of this build (found without importing it)."""
+    from importlib.util import find_spec
+
+    return find_spec(spec.module) is not None
+
+
 def load_page_class(spec: PageSpec) -> PageFactory | None:
     """Import the page's module; None when that module does not exist in this build."""
     import importlib
