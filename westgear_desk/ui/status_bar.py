@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from westgear_desk.ui.tasks import TaskRunner
 
 HEALTH_REFRESH_MS = 5_000
+FIRST_REFRESH_MS = 500
 LABELS = {
     "sharespine": "Sharespine",
     "fortnox": "Fortnox",
@@ -83,7 +84,8 @@ class DeskStatusBar(QStatusBar):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         self.update_scheduler_state()
-        self.refresh()
+        # The first health check waits a moment: at start-up the page's first rows come first.
+        QTimer.singleShot(FIRST_REFRESH_MS, self, self.refresh)
 
     def _enabled_integrations(self) -> tuple[str, ...]:
         section = self._services.settings.integrations

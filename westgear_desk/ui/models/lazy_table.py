@@ -35,6 +35,7 @@ from PySide6.QtCore import (
     QModelRoleDataSpan,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor
@@ -44,6 +45,8 @@ from westgear_desk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 RowT = TypeVar("RowT")
 DEFAULT_PAGE_SIZE = 200
+#: The longest the rest of a query's ids waits for a view to paint its first rows.
+REST_AFTER_MS = 150
 DEFAULT_MAX_CACHED_ROWS = 5_000  # 25 pages: rows kept alive are rows the collector walks
 ROW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -172,6 +175,9 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         self._loading_text = tr("common.loading")
         self._span_places: dict[int, tuple[tuple[int, int], ...]] = {}
         self._wanted_page = 0  # the page the view last asked for and did not have
+        self._rest_waiting: int | None = None  # query generation whose other ids wait
+        self._rest_started = 0
+        self._rest_nudged = 0
         left, right = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
         self._alignments = [
             int((right if c.align_right else left) | Qt.AlignmentFlag.AlignVCenter)
@@ -199,6 +205,8 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
     @property
     def is_loading(self) -> bool:
         """True until every id of the current query is known (rows may already show)."""
+        if self._rest_waiting is not None:
+            return True
         return self._handle is not None and not self._handle.finished
 
     @property
@@ -268,6 +276,8 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
 
     def cancel(self) -> None:
         """Drop every outstanding load (used when the page closes)."""
+        self._rest_waiting = None
+        self._query_gen += 1  # a rest of ids still to start never starts
         if self._handle is not None:
             self._handle.cancel()
         for handle in self._loading.values():
@@ -326,6 +336,8 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         row_no = index.row()
         if row_no < 0 or row_no >= self._exposed:
             return
+        if self._rest_waiting is not None:
+            self._first_rows_painted()
         column = index.column()
         entry = self._cached(row_no)
         items: Any = span  # a sequence of QModelRoleData (the stubs do not say so)
@@ -395,6 +407,7 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         if self._handle is not None:
             self._handle.cancel()
         self._query_gen += 1
+        self._rest_waiting = None
         self._first_shown = False
         self._refresh_again = False
         self.query_started.emit()
@@ -432,6 +445,21 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
         if len(result.ids) < self._page_size:
             self._finished()
             return
+        # The rest of the ids waits until the first rows are painted: reading 100,000 ids
+        # holds the interpreter lock in bursts, and the view takes it once per cell it paints.
+        self._rest_waiting = generation
+        QTimer.singleShot(REST_AFTER_MS, self, partial(self._start_rest, generation))
+
+    def _first_rows_painted(self) -> None:
+        generation = self._rest_waiting
+        if generation is not None and self._rest_nudged != generation:
+            self._rest_nudged = generation
+            QTimer.singleShot(0, self, partial(self._start_rest, generation))  # after this paint
+
+    def _start_rest(self, generation: int) -> None:
+        if generation != self._query_gen or self._rest_started == generation:
+            return
+        self._rest_started, self._rest_waiting = generation, None
         self._handle = self._tasks.run(
             self._fetch_ids,
             self._query,

@@ -102,8 +102,8 @@ class OrdersPage(QWidget):
         self._refresh_timer.setInterval(auto_refresh_ms)
         self._refresh_timer.timeout.connect(self._auto_refresh)
         self._refresh_timer.start()
+        self.model.first_page_ready.connect(self._load_options)  # the rows come first
         self.model.set_query(self.current_filter())
-        tasks.run(_load_options, self._factory, on_done=self._fill_options, owner=self)
 
     @property
     def title(self) -> str:
@@ -231,6 +231,10 @@ class OrdersPage(QWidget):
         index = self.channel_filter.findData(current)
         self.channel_filter.setCurrentIndex(max(index, 0))
         self.channel_filter.blockSignals(False)
+
+    def _load_options(self) -> None:
+        self.model.first_page_ready.disconnect(self._load_options)
+        self._tasks.run(_load_options, self._factory, on_done=self._fill_options, owner=self)
 
     def _auto_refresh(self) -> None:
         if not self.model.is_loading and self.isVisible():
