@@ -332,6 +332,45 @@ def test_new_orders_appear_on_refresh_and_selection_is_kept(
     assert [page.model.id_at(i.row()) for i in selected] == [590]
 
 
+def test_automatic_refresh_waits_while_the_list_is_scrolled(
+    qtbot: QtBot,
+    seeded: AppServices,
+    admin_user: CurrentUser,
+    tasks: TaskRunner,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from westgear_desk.ui.pages import orders_page
+
+    monkeypatch.setattr(orders_page, "SCROLL_QUIET_S", 0.5)
+    page = OrdersPage(seeded, admin_user, tasks, auto_refresh_ms=100)
+    qtbot.addWidget(page)
+    page.resize(1300, 800)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.loaded_once and not page.model.is_loading)
+    bar = page.table.verticalScrollBar()
+    bar.setValue(5)  # the user is scrolling when the new order arrives
+    with unit_of_work(seeded.session_factory) as session:
+        session.add(
+            Order(
+                order_number="WG-NEW-2",
+                source_system="sharespine",
+                remote_id="new-2",
+                status=OrderStatus.NEW,
+                currency="SEK",
+                total_excl_vat=Decimal("80.00"),
+                total_vat=Decimal("20.00"),
+                total_incl_vat=Decimal("100.00"),
+                placed_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    for step in range(8):  # and keeps scrolling for 0.8 s: no refresh under their hands
+        bar.setValue(10 if step % 2 == 0 else 5)
+        qtbot.wait(100)
+        assert page.model.total() == 600
+    qtbot.waitUntil(lambda: page.model.total() == 601, timeout=5000)  # once they stop
+    assert _visible_numbers(page)[0] == "WG-NEW-2"
+
+
 @pytest.mark.slow
 def test_100k_orders_filter_without_blocking_the_gui_thread(
     qtbot: QtBot,

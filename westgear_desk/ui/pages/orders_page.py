@@ -9,6 +9,7 @@ orders appear without pressing F5, keeping the selected order selected.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer
@@ -59,6 +60,8 @@ register(
     }
 )
 AUTO_REFRESH_MS = 15_000
+#: An automatic refresh waits until the list has not been scrolled for this long.
+SCROLL_QUIET_S = 3.0
 _NO_DATE = QDate(2000, 1, 1)
 
 
@@ -93,6 +96,7 @@ class OrdersPage(QWidget):
         self._factory = sessionmaker(bind=reader_engine(services.engine))
         self._detail_handle: TaskHandle | None = None
         self._selected_id: int | None = None
+        self._last_scrolled = 0.0
         self.model = OrdersModel(tasks, self._factory, self)
         self._build()
         self.model.query_started.connect(lambda: self.count_label.setText(tr("orders.searching")))
@@ -183,6 +187,7 @@ class OrdersPage(QWidget):
             table.setColumnWidth(column, width)
         table.setSortingEnabled(True)
         table.selectionModel().selectionChanged.connect(self._on_selection)
+        table.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         return table
 
     # ------------------------------------------------------------------ page protocol
@@ -236,8 +241,14 @@ class OrdersPage(QWidget):
         self.model.first_page_ready.disconnect(self._load_options)
         self._tasks.run(_load_options, self._factory, on_done=self._fill_options, owner=self)
 
+    def _on_scrolled(self) -> None:
+        self._last_scrolled = time.monotonic()
+
     def _auto_refresh(self) -> None:
-        if not self.model.is_loading and self.isVisible():
+        # Not under the user's hands: re-reading every id while they scroll competes with
+        # painting, and the next round (or F5) brings the news just the same.
+        scrolling = time.monotonic() - self._last_scrolled < SCROLL_QUIET_S
+        if not self.model.is_loading and self.isVisible() and not scrolling:
             self.model.refresh()
 
     def _on_query_finished(self, total: int) -> None:
