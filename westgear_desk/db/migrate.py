@@ -28,7 +28,7 @@ VERSION_TABLE = "alembic_version"
 #: The newest revision in `migrations/versions` (a test keeps the two equal). The schema check
 #: every start runs compares against this constant, so it never imports Alembic (a third of a
 #: second of the desk's start-up); Alembic is loaded only to migrate or when they differ.
-HEAD_REVISION: Final = "0002_job_retry_base"
+HEAD_REVISION: Final = "0003_order_line_sku_search"
 #: Key of the PostgreSQL advisory lock that keeps two desks from migrating at once.
 _MIGRATION_LOCK_KEY = 0x57_47_44_4D  # "WGDM"
 

@@ -94,7 +94,11 @@ def _matches(
 def _term_clause(term: str, native_nocase: bool, first_rows: bool) -> ColumnElement[bool]:
     pattern = f"%{term}%"
     customers = select(Customer.id).where(_matches(Customer.name, pattern, native_nocase))
-    sku_match = _matches(OrderLine.sku, f"{term}%", native_nocase)
+    sku_match = (
+        OrderLine.sku.like(f"{term}%")
+        if native_nocase
+        else func.lower(OrderLine.sku).like(f"{term.lower()}%")  # ix_order_lines_sku_lower
+    )
     # For the first rows (LIMIT) a per-order lookup stops early; for all ids one pass over
     # the lines into a set is cheaper than a lookup for every order.
     lines = (

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from westgear_desk.db.base import Base
@@ -102,3 +102,13 @@ class OrderLine(IdMixin, Base):
     line_vat: Mapped[Decimal] = mapped_column(Money())
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+#: The Orders page finds orders by the start of a SKU whatever its case; on PostgreSQL that is
+#: an index range scan instead of reading every order line (text_pattern_ops serves LIKE
+#: 'abc%' under any collation). Migration 0003.
+Index(
+    "ix_order_lines_sku_lower",
+    func.lower(OrderLine.sku).label("sku_lower"),
+    postgresql_ops={"sku_lower": "text_pattern_ops"},
+)
