@@ -15,3 +15,8 @@ def test_start_up_objects_are_frozen_once() -> None:
     assert freeze_start_up_objects() is False
     assert gc.get_freeze_count() == frozen  # what came later stays collectable
     del garbage_later
+
+
+def test_the_young_generation_is_collected_less_often_once_started() -> None:
+    freeze_start_up_objects()
+    assert gc.get_threshold()[0] >= 10_000
