@@ -186,7 +186,8 @@ def rows_in_memory(products: int) -> list[Any]:
     from westgear_desk.sandbox.sharespine.payloads import product_json
     from westgear_desk.sync.sharespine.catalog_mapping import product_rows
 
-    rows, skus = [], set()
+    rows: list[Any] = []
+    skus: set[str] = set()
     for index in range(products):
         model = Product.model_validate(
             product_json(generate_product(SEED, index, BROKEN_SHARE, VARIANTS))
@@ -228,8 +229,9 @@ def phase_upsert(db_url: str, products: int) -> dict[str, Any]:
             places = codes.location_ids(
                 session, {c for r in batch for v in r.variants for c, _ in v.stock}
             )
-            ids = copy_products(session, batch, brands)
-            count += len(copy_children(session, batch, ids, lists, places))
+            copied = copy_products(session, batch, brands)
+            children = copy_children(session, batch, copied.ids, lists, places, copied.inserted)
+            count += len(children)
     seconds = time.perf_counter() - started
     engine.dispose()
     return {"seconds": seconds, "variants_written": count, "peak_rss_mb": peak_rss_mb()}

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Final, Protocol
 
 from westgear_desk.domain.identifiers import gtin_check_digit
@@ -26,6 +26,8 @@ ONE_ORE: Final = Decimal("0.01")
 ONE_MILLI: Final = Decimal("0.001")
 MAX_MONEY: Final = Decimal("999999999999.99")  # Numeric(14, 2)
 MAX_QUANTITY: Final = Decimal("999999999.999")  # Numeric(12, 3)
+#: Room for any in-range amount or quantity, so quantize never rounds away a digit silently.
+_EXACT: Final = Context(prec=40)
 
 CODE_MISSING_SKU: Final = "missing_sku"
 CODE_MISSING_NAME: Final = "missing_name"
@@ -474,12 +476,13 @@ def _pfield(i: int, j: int, name: str) -> str:
 
 
 def _bad_amount(value: Decimal | None) -> bool:
+    """Negative, too large, not finite, or with öre fractions (10.005; 10.500 is fine)."""
     if value is None:
         return False
     if not value.is_finite() or value < 0 or value > MAX_MONEY:
         return True
-    exponent = value.as_tuple().exponent
-    return isinstance(exponent, int) and exponent < -2 and value != value.quantize(ONE_ORE)
+    # In range, so quantizing is exact in _EXACT: equal unless it has fractions of an öre.
+    return value != value.quantize(ONE_ORE, context=_EXACT)
 
 
 def rule_price_amounts(product: ProductLike) -> list[Reason]:
@@ -596,21 +599,26 @@ def rule_campaign(product: ProductLike) -> list[Reason]:
 def _bad_quantity(value: Decimal) -> bool:
     if not value.is_finite() or abs(value) > MAX_QUANTITY:
         return True
-    exponent = value.as_tuple().exponent
-    return isinstance(exponent, int) and exponent < -3 and value != value.quantize(ONE_MILLI)
+    return value != value.quantize(ONE_MILLI, context=_EXACT)
 
 
 def rule_stock(product: ProductLike) -> list[Reason]:
     """Stock is never negative, and fits the stored precision (three decimals)."""
-    reasons = []
+    reasons: list[Reason] = []
     for i, variant in enumerate(product.variants):
-        quantities = [(f"{_vfield(i, 'stock')}", variant.stock, "")] + [
+        total = variant.stock
+        levels = variant.stock_per_location
+        if (total is None or (not _bad_quantity(total) and total >= 0)) and all(
+            not _bad_quantity(level.stock) and level.stock >= 0 for level in levels
+        ):
+            continue  # the common case: nothing to name
+        quantities = [(_vfield(i, "stock"), total, "")] + [
             (
                 f"{_vfield(i, 'stockPerLocation')}.{k}.stock",
                 level.stock,
                 f" @ {level.location_id}",
             )
-            for k, level in enumerate(variant.stock_per_location)
+            for k, level in enumerate(levels)
         ]
         for path, value, where in quantities:
             if value is None:
@@ -637,7 +645,7 @@ def rule_stock(product: ProductLike) -> list[Reason]:
 
 
 def _repeats(keys: Iterable[object]) -> set[object]:
-    listed = list(keys)
+    listed = keys if isinstance(keys, list) else list(keys)
     if len(set(listed)) == len(listed):
         return set()
     return {key for key, n in Counter(listed).items() if n > 1}
@@ -652,7 +660,7 @@ def rule_duplicate_entries(product: ProductLike) -> list[Reason]:
             f"Variant-id {key!r} förekommer flera gånger.",
             f"Variant id {key!r} occurs more than once.",
         )
-        for key in _repeats(v.remote_id for v in product.variants if v.remote_id)
+        for key in _repeats([v.remote_id for v in product.variants if v.remote_id])
     ]
     for i, variant in enumerate(product.variants):
         reasons.extend(
@@ -662,7 +670,7 @@ def rule_duplicate_entries(product: ProductLike) -> list[Reason]:
                 f"Variant {i + 1} har flera priser i {key[0]} med samma startdatum.",
                 f"Variant {i + 1} has several {key[0]} prices with the same start date.",
             )
-            for key in _repeats((p.price_list, p.valid_from) for p in variant.prices)
+            for key in _repeats([(p.price_list, p.valid_from) for p in variant.prices])
             if isinstance(key, tuple)
         )
         reasons.extend(
@@ -672,7 +680,7 @@ def rule_duplicate_entries(product: ProductLike) -> list[Reason]:
                 f"Variant {i + 1} har flera lagersaldon för lagerstället {key!r}.",
                 f"Variant {i + 1} has several stock figures for location {key!r}.",
             )
-            for key in _repeats(s.location_id for s in variant.stock_per_location)
+            for key in _repeats([s.location_id for s in variant.stock_per_location])
         )
     return reasons
 
@@ -685,6 +693,9 @@ _PRODUCT_LIMITS: Final = (
     ("category", "category", 200),
 )
 _VARIANT_LIMITS: Final = (("remoteId", "remote_id", 200), ("sku", "sku", 64), ("gtin", "gtin", 14))
+_LOCATION_MAX: Final = 64
+_PRICE_LIST_MAX: Final = 64
+_CURRENCY_MAX: Final = 3
 
 
 def _too_long(path: str, value: str | None, limit: int) -> Reason | None:
@@ -698,6 +709,18 @@ def _too_long(path: str, value: str | None, limit: int) -> Reason | None:
     )
 
 
+def _variant_fits(variant: VariantLike) -> bool:
+    """True when no identifier of the variant, its stock or its prices is too long."""
+    return (
+        all(len(getattr(variant, attr) or "") <= n for _, attr, n in _VARIANT_LIMITS)
+        and all(len(level.location_id) <= _LOCATION_MAX for level in variant.stock_per_location)
+        and all(
+            len(p.price_list) <= _PRICE_LIST_MAX and len(p.currency) <= _CURRENCY_MAX
+            for p in variant.prices
+        )
+    )
+
+
 def rule_field_lengths(product: ProductLike) -> list[Reason]:
     """Texts and identifiers must fit what the shop stores (e.g. SKU 64, name 300 chars)."""
     found = [_too_long(path, getattr(product, attr), n) for path, attr, n in _PRODUCT_LIMITS]
@@ -708,43 +731,51 @@ def rule_field_lengths(product: ProductLike) -> list[Reason]:
     for k, media in enumerate(product.media):
         found.append(_too_long(f"media.{k}.url", media.url, 1000))
     for i, variant in enumerate(product.variants):
+        if _variant_fits(variant):
+            continue  # the common case: no path to spell out
         found.extend(
             _too_long(_vfield(i, path), getattr(variant, attr), n)
             for path, attr, n in _VARIANT_LIMITS
         )
         for k, level in enumerate(variant.stock_per_location):
             found.append(
-                _too_long(f"{_vfield(i, 'stockPerLocation')}.{k}.locationId", level.location_id, 64)
+                _too_long(
+                    f"{_vfield(i, 'stockPerLocation')}.{k}.locationId",
+                    level.location_id,
+                    _LOCATION_MAX,
+                )
             )
         for j, price in enumerate(variant.prices):
-            found.append(_too_long(_pfield(i, j, "priceList"), price.price_list, 64))
-            found.append(_too_long(_pfield(i, j, "currency"), price.currency, 3))
+            found.append(_too_long(_pfield(i, j, "priceList"), price.price_list, _PRICE_LIST_MAX))
+            found.append(_too_long(_pfield(i, j, "currency"), price.currency, _CURRENCY_MAX))
     return [reason for reason in found if reason is not None]
 
 
-def _texts(product: ProductLike) -> Iterable[str | None]:
-    yield from (product.remote_id, product.sku, product.brand, product.category)
+def _texts(product: ProductLike) -> list[str | None]:
+    """Every text of the product (built as one list: this runs for every record fetched)."""
+    texts: list[str | None] = [product.remote_id, product.sku, product.brand, product.category]
     for mapping in (product.title, product.description):
-        yield from mapping.keys()
-        yield from mapping.values()
+        texts += mapping.keys()
+        texts += mapping.values()
     for m in product.media:
-        yield m.url
-        yield from m.alt.values()
+        texts.append(m.url)
+        texts += m.alt.values()
     for spec in product.attributes:
-        yield from (spec.name, spec.value)
-    yield from product.variant_attribute_names
+        texts += (spec.name, spec.value)
+    texts += product.variant_attribute_names
     for v in product.variants:
-        yield from (v.remote_id, v.parent_remote_id, v.sku, v.gtin)
-        yield from v.options.keys()
-        yield from v.options.values()
-        yield from (p.price_list for p in v.prices)
-        yield from (p.currency for p in v.prices)
-        yield from (s.location_id for s in v.stock_per_location)
+        texts += (v.remote_id, v.parent_remote_id, v.sku, v.gtin)
+        texts += v.options.keys()
+        texts += v.options.values()
+        texts += [p.price_list for p in v.prices]
+        texts += [p.currency for p in v.prices]
+        texts += [s.location_id for s in v.stock_per_location]
+    return texts
 
 
 def rule_text_characters(product: ProductLike) -> list[Reason]:
     """Texts may not hold NUL characters (no database stores them as text)."""
-    if "\x00" not in "".join(t for t in _texts(product) if t):
+    if "\x00" not in "".join(filter(None, _texts(product))):
         return []
     return [
         Reason(

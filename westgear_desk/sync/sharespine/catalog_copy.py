@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ ON CONFLICT (source_system, external_id) DO UPDATE SET
     deactivated_at = NULL, deactivated_by_run_id = NULL, updated_at = now()
 WHERE (p.source_modified_at IS NULL OR p.source_modified_at <= excluded.source_modified_at)
     AND (p.content_hash IS DISTINCT FROM excluded.content_hash OR NOT p.published OR NOT p.active)
-RETURNING p.external_id, p.id
+RETURNING p.external_id, p.id, p.xmax = 0
 """
 
 UPSERT_VARIANTS: Final = """
@@ -56,7 +57,7 @@ ON CONFLICT (source_system, external_id) DO UPDATE SET
     weight_grams = excluded.weight_grams, source_modified_at = excluded.source_modified_at,
     content_hash = excluded.content_hash, active = true, published = true,
     deactivated_at = NULL, deactivated_by_run_id = NULL, updated_at = now()
-RETURNING v.external_id, v.id
+RETURNING v.external_id, v.id, v.xmax = 0
 """
 
 UPSERT_STOCK: Final = """
@@ -79,9 +80,21 @@ def _copy(cursor: Any, target: str, rows: Iterable[Sequence[Any]]) -> None:
             copy.write_row(row)
 
 
+@dataclass(slots=True)
+class CopiedProducts:
+    """Ids of the products written, by external id, and which of them were inserted just now.
+
+    An inserted product has no texts, media, variants or prices yet, so nothing of it needs
+    deleting or retiring (`xmax = 0` in RETURNING tells an insert from an update).
+    """
+
+    ids: dict[str, int] = field(default_factory=dict)
+    inserted: set[int] = field(default_factory=set)
+
+
 def copy_products(
     session: Session, rows: Sequence[ProductRows], brands: dict[str, int]
-) -> dict[str, int]:
+) -> CopiedProducts:
     """Upsert the product rows; returns the ids of those written (not older than stored)."""
     with _driver(session).cursor() as cur:
         cur.execute(STAGING)
@@ -103,21 +116,33 @@ def copy_products(
             ),
         )
         cur.execute(UPSERT_PRODUCTS)
-        return dict(cur.fetchall())
+        copied = CopiedProducts()
+        for external_id, product_id, inserted in cur.fetchall():
+            copied.ids[external_id] = product_id
+            if inserted:
+                copied.inserted.add(product_id)
+        return copied
 
 
-def copy_children(
+def copy_children(  # noqa: PLR0917 - the rows and the four id maps they need
     session: Session,
     rows: Sequence[ProductRows],
     product_ids: dict[str, int],
     lists: dict[str, int],
     locations: dict[str, int],
+    inserted: set[int] | frozenset[int] = frozenset(),
 ) -> dict[str, int]:
-    """Texts, media, variants, prices and stock of written products; returns variant ids."""
+    """Texts, media, variants, prices and stock of written products; returns variant ids.
+
+    Products in `inserted` (ids just inserted) have no old children: nothing is deleted
+    for them, so a first load issues no DELETE at all.
+    """
     ids = [product_ids[r.external_id] for r in rows]
+    old = [i for i in ids if i not in inserted]
     with _driver(session).cursor() as cur:
-        cur.execute("DELETE FROM product_texts WHERE product_id = ANY(%s)", (ids,))
-        cur.execute("DELETE FROM media WHERE product_id = ANY(%s)", (ids,))
+        if old:
+            cur.execute("DELETE FROM product_texts WHERE product_id = ANY(%s)", (old,))
+            cur.execute("DELETE FROM media WHERE product_id = ANY(%s)", (old,))
         _copy(
             cur,
             "product_texts (product_id, language, name, description)",
@@ -136,7 +161,10 @@ def copy_children(
                 for m in r.media
             ),
         )
-        variant_ids = _copy_variants(cur, rows, product_ids)
+        variant_ids, new_variants = _copy_variants(cur, rows, product_ids)
+        replaced = [i for i in variant_ids.values() if i not in new_variants]
+        if replaced:  # a variant inserted just now has no prices to replace
+            cur.execute("DELETE FROM prices WHERE variant_id = ANY(%s)", (replaced,))
         _copy_prices(cur, rows, variant_ids, lists)
         _copy_stock(cur, rows, variant_ids, locations)
     return variant_ids
@@ -144,7 +172,8 @@ def copy_children(
 
 def _copy_variants(
     cur: Any, rows: Sequence[ProductRows], product_ids: dict[str, int]
-) -> dict[str, int]:
+) -> tuple[dict[str, int], set[int]]:
+    """Upsert the variants; returns their ids by external id and the ids inserted just now."""
     _copy(
         cur,
         "wg_stage_variants (external_id, product_id, sku, ean, name, attributes, weight_grams, "
@@ -166,13 +195,18 @@ def _copy_variants(
         ),
     )
     cur.execute(UPSERT_VARIANTS)
-    return dict(cur.fetchall())
+    ids: dict[str, int] = {}
+    inserted: set[int] = set()
+    for external_id, variant_id, is_new in cur.fetchall():
+        ids[external_id] = variant_id
+        if is_new:
+            inserted.add(variant_id)
+    return ids, inserted
 
 
 def _copy_prices(
     cur: Any, rows: Sequence[ProductRows], variant_ids: dict[str, int], lists: dict[str, int]
 ) -> None:
-    cur.execute("DELETE FROM prices WHERE variant_id = ANY(%s)", (list(variant_ids.values()),))
     _copy(
         cur,
         "prices (price_list_id, variant_id, amount, currency, vat_rate, includes_vat, "

@@ -30,6 +30,7 @@ DEFAULT_LOCATION: Final = "DEFAULT"
 _ALIASES: Final = {name: f.alias or name for name, f in Product.model_fields.items()}
 _VARIANT_ALIASES: Final = {name: f.alias or name for name, f in Variant.model_fields.items()}
 _KNOWN_KEYS: Final = frozenset(_ALIASES.values())
+MAX_KEY: Final = 200  # products.external_id and quarantine.external_id
 _ERROR_PART: Final = re.compile(r"^(?P<loc>[^:]+): (?P<msg>.*)$")
 
 
@@ -67,9 +68,34 @@ class Classified:
     seen: list[str] = field(default_factory=list)
 
 
+def storable(text: str) -> bool:
+    """True when PostgreSQL can hold `text` (no NUL character, valid UTF-8)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def storable_key(text: str) -> str:
+    """`text` when it fits as an external id, else a stable digest of it.
+
+    Such a record breaks a rule anyway (field too long, NUL character) and is quarantined;
+    the digest only lets its quarantine entry be stored, looked up and refreshed.
+    """
+    if len(text) <= MAX_KEY and storable(text):
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    return f"unstorable:{hashlib.sha256(data).hexdigest()[:32]}"
+
+
 def product_key(model: Product) -> str:
     """Our external id of a product: Sharespine's remoteId (localId when it has none)."""
-    return model.remote_id or f"local:{model.local_id}"
+    return storable_key(model.remote_id or f"local:{model.local_id}")
 
 
 def raw_key(raw: Any) -> str:
@@ -78,7 +104,7 @@ def raw_key(raw: Any) -> str:
         for name, prefix in (("remoteId", ""), ("localId", "local:")):
             value = raw.get(name)
             if isinstance(value, str) and value.strip():
-                return f"{prefix}{value}"[:200]
+                return storable_key(f"{prefix}{value}"[:MAX_KEY])
     digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:32]
     return f"unparsed:{digest}"
 
@@ -144,9 +170,13 @@ def price_kind(code: str) -> PriceListKind:
     return PriceListKind.LIST
 
 
+def _is_b2b(code: str) -> bool:
+    return code.upper().startswith("B2B")
+
+
 def price_row(price: Any, vat_fraction: Decimal) -> dict[str, Any] | None:
     """A prices row: B2B lists in kronor excl. VAT, the others incl. VAT (None if no amount)."""
-    b2b = price_kind(price.price_list) is PriceListKind.B2B
+    b2b = _is_b2b(price.price_list)
     first, second = (
         (price.price_excl_vat, price.price_incl_vat)
         if b2b
@@ -166,8 +196,8 @@ def price_row(price: Any, vat_fraction: Decimal) -> dict[str, Any] | None:
     }
 
 
-def _variant_rows(model: Product, variant: Variant, name: str, vat: Decimal) -> VariantRows:
-    specs = {spec.name: spec.value for spec in model.attributes}
+def _variant_rows(variant: Variant, specs: dict[str, str], name: str, vat: Decimal) -> VariantRows:
+    """`specs`: the product's specifications, which every variant's attributes start from."""
     options = " / ".join(variant.options.values())
     stock = [(level.location_id, level.stock) for level in variant.stock_per_location]
     if not stock and variant.stock is not None:
@@ -193,6 +223,7 @@ def product_rows(model: Product, digest: str | None = None) -> ProductRows:
     """The rows of a product that passed every rule (`digest`: its content hash, if known)."""
     name = model.title.get("sv") or ""
     vat = (model.vat_rate_percent or Decimal(0)) / 100
+    specs = {spec.name: spec.value for spec in model.attributes}
     languages = sorted(set(model.title) | set(model.description))
     media: dict[str, dict[str, Any]] = {}
     for position, item in enumerate(model.media):
@@ -219,7 +250,7 @@ def product_rows(model: Product, digest: str | None = None) -> ProductRows:
             for lang in languages
         ],
         media=list(media.values()),
-        variants=[_variant_rows(model, v, name, vat) for v in model.variants],
+        variants=[_variant_rows(v, specs, name, vat) for v in model.variants],
     )
 
 
@@ -281,5 +312,11 @@ def classify(
 
 
 def page_skus(records: Sequence[RecordResult[Product]]) -> list[str]:
-    """Every variant SKU on a page (to look up which are taken already)."""
-    return [v.sku for r in records if r.model is not None for v in r.model.variants if v.sku]
+    """Every storable variant SKU on a page (to look up which are taken already)."""
+    return [
+        v.sku
+        for r in records
+        if r.model is not None
+        for v in r.model.variants
+        if v.sku and storable(v.sku)
+    ]

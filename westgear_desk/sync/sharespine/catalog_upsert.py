@@ -29,6 +29,7 @@ from westgear_desk.db.models import (
     StockLocation,
     Variant,
 )
+from westgear_desk.sync.quarantine import among
 from westgear_desk.sync.runs import insert_for, utcnow
 from westgear_desk.sync.sharespine.catalog_copy import copy_children, copy_products
 from westgear_desk.sync.sharespine.catalog_mapping import ProductRows, price_kind
@@ -150,7 +151,7 @@ def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, 
         rows = session.execute(
             select(
                 p.external_id, p.id, p.content_hash, p.published, p.active, p.source_modified_at
-            ).where(p.source_system == SOURCE, p.external_id.in_(chunk))
+            ).where(p.source_system == SOURCE, among(session, p.external_id, chunk))
         )
         for row in rows:
             found[row.external_id] = Stored(
@@ -162,11 +163,11 @@ def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, 
 def sku_owners(session: Session, skus: Sequence[str]) -> dict[str, str]:
     """Stored SKUs among `skus`, mapped to the external id of their product."""
     owners: dict[str, str] = {}
-    for chunk in chunks(sorted(set(skus))):
+    for chunk in chunks(sorted(set(skus)), 5 * CHUNK):
         rows = session.execute(
             select(Variant.sku, Product.external_id)
             .join(Product, Variant.product_id == Product.id)
-            .where(Variant.sku.in_(chunk))
+            .where(among(session, Variant.sku, chunk))
         )
         owners.update(dict(rows.all()))
     return owners
@@ -203,9 +204,11 @@ def write_products(
     if not todo:
         return counts
     postgres = session.get_bind().dialect.name == "postgresql"
+    inserted: set[int] = set()
     if postgres:
         brands = codes.brand_ids(session, [r.brand for r in todo if r.brand])
-        product_ids = copy_products(session, todo, brands)
+        copied = copy_products(session, todo, brands)
+        product_ids, inserted = copied.ids, copied.inserted
     else:
         product_ids = _upsert_products(session, todo, codes)
     written = [r for r in todo if r.external_id in product_ids]
@@ -217,16 +220,17 @@ def write_products(
     counts.stale += len(todo) - len(written)
     counts.written_ids = [r.external_id for r in written]
     if postgres:
-        _copy_children(session, written, product_ids, codes, run_id)
+        _copy_children(session, written, product_ids, inserted, codes, run_id)
     else:
         _write_children(session, written, product_ids, codes, run_id)
     return counts
 
 
-def _copy_children(
+def _copy_children(  # noqa: PLR0917 - private
     session: Session,
     rows: list[ProductRows],
     product_ids: dict[str, int],
+    inserted: set[int],
     codes: CodeIds,
     run_id: int | None,
 ) -> None:
@@ -235,9 +239,11 @@ def _copy_children(
     locations = codes.location_ids(
         session, {loc for r in rows for v in r.variants for loc, _ in v.stock}
     )
-    variant_ids = copy_children(session, rows, product_ids, lists, locations)
-    ids = [product_ids[r.external_id] for r in rows]
-    _retire_missing_variants(session, ids, list(variant_ids.values()), run_id)
+    variant_ids = copy_children(session, rows, product_ids, lists, locations, inserted)
+    # A product inserted just now holds only the variants written with it: none to retire.
+    ids = [i for r in rows if (i := product_ids[r.external_id]) not in inserted]
+    if ids:
+        _retire_missing_variants(session, ids, list(variant_ids.values()), run_id)
 
 
 def _upsert_products(session: Session, rows: list[ProductRows], codes: CodeIds) -> dict[str, int]:
@@ -346,6 +352,22 @@ def _retire_missing_variants(
     session: Session, product_ids: list[int], keep: list[int], run_id: int | None
 ) -> None:
     """Variants a product no longer lists become inactive (never deleted)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            update(Variant)
+            .where(
+                among(session, Variant.product_id, product_ids),
+                Variant.active == true(),
+                ~among(session, Variant.id, keep),
+            )
+            .values(
+                active=False,
+                published=False,
+                deactivated_at=utcnow(),
+                deactivated_by_run_id=run_id,
+            )
+        )
+        return
     keep_set = set(keep)
     stale = [
         vid
@@ -458,7 +480,7 @@ def unpublish(session: Session, external_ids: Sequence[str]) -> int:
             update(Product)
             .where(
                 Product.source_system == SOURCE,
-                Product.external_id.in_(chunk),
+                among(session, Product.external_id, chunk),
                 Product.published == true(),
             )
             .values(published=False, updated_at=func.now())
