@@ -182,17 +182,15 @@ def order_ids(
     return list(session.execute(stmt).scalars())
 
 
-def _payment_states(session: Session, ids: Sequence[int]) -> dict[int, str]:
-    rows = session.execute(
-        select(Payment.order_id, Payment.status)
-        .where(Payment.order_id.in_(ids))
-        .order_by(Payment.order_id, Payment.id)
+def _latest_payment_state() -> Any:
+    """The status of an order's newest payment (a correlated subquery: one statement a page)."""
+    return (
+        select(Payment.status)
+        .where(Payment.order_id == Order.id)
+        .order_by(Payment.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    states: dict[int, str] = {}
-    for order_id, status in rows:
-        if order_id is not None:
-            states[order_id] = str(status)  # the latest payment wins
-    return states
 
 
 def _display_name(customer_name: str | None, billing: dict[str, Any] | None) -> str:
@@ -228,11 +226,11 @@ def order_rows(session: Session, ids: Sequence[int]) -> list[OrderRow]:
             Order.status,
             Order.currency,
             Order.total_incl_vat,
+            _latest_payment_state().label("payment_state"),
         )
         .outerjoin(Customer, Customer.id == Order.customer_id)
         .where(Order.id.in_(list(ids)))
     )
-    payments = _payment_states(session, ids)
     return [
         OrderRow(
             id=row.id,
@@ -242,7 +240,7 @@ def order_rows(session: Session, ids: Sequence[int]) -> list[OrderRow]:
             email=row.email,
             channel=row.channel,
             status=OrderStatus(row.status),
-            payment_state=payments.get(row.id),
+            payment_state=None if row.payment_state is None else str(row.payment_state),
             currency=row.currency,
             total_incl_vat=row.total_incl_vat,
         )
