@@ -8,10 +8,8 @@ are handed to the check of the next page, so cross-page duplicates are still cau
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Final
 
 from sqlalchemy import exc as sa_exc
 
@@ -28,10 +26,6 @@ from westgear_desk.sync.sharespine.catalog_pages import (
 )
 
 StageFor = Callable[[Page[Product]], Stage | None]
-#: How soon a thread asking for the interpreter lock gets it (CPython's default: 5 ms). The
-#: writer waits for PostgreSQL most of the time and needs the lock briefly after each of a
-#: page's ~20 round trips; at 5 ms a turn, PostgreSQL sat idle while this thread parsed.
-SWITCH_INTERVAL_S: Final = 0.0005
 
 
 def _write(
@@ -70,8 +64,6 @@ def apply_pages(  # noqa: PLR0917 - the flows' one call shape
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-writer")
     in_flight: Future[RunCounts] | None = None
     pending: dict[str, str] = {}
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch_interval, SWITCH_INTERVAL_S))
     try:
         for page in pages:
             # Read-only, but ended by COMMIT: a ROLLBACK makes psycopg drop every prepared
@@ -94,7 +86,6 @@ def apply_pages(  # noqa: PLR0917 - the flows' one call shape
                 add_to(total, in_flight.result())
         finally:
             writer.shutdown(wait=True)
-            sys.setswitchinterval(switch_interval)
 
 
 def add_to(total: RunCounts, counts: RunCounts) -> None:
