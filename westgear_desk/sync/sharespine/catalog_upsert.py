@@ -163,7 +163,7 @@ def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, 
 def sku_owners(session: Session, skus: Sequence[str]) -> dict[str, str]:
     """Stored SKUs among `skus`, mapped to the external id of their product."""
     owners: dict[str, str] = {}
-    for chunk in chunks(sorted(set(skus)), 5 * CHUNK):
+    for chunk in chunks(sorted(set(skus))):
         rows = session.execute(
             select(Variant.sku, Product.external_id)
             .join(Product, Variant.product_id == Product.id)
@@ -352,22 +352,6 @@ def _retire_missing_variants(
     session: Session, product_ids: list[int], keep: list[int], run_id: int | None
 ) -> None:
     """Variants a product no longer lists become inactive (never deleted)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            update(Variant)
-            .where(
-                among(session, Variant.product_id, product_ids),
-                Variant.active == true(),
-                ~among(session, Variant.id, keep),
-            )
-            .values(
-                active=False,
-                published=False,
-                deactivated_at=utcnow(),
-                deactivated_by_run_id=run_id,
-            )
-        )
-        return
     keep_set = set(keep)
     stale = [
         vid
