@@ -66,10 +66,10 @@ def apply_pages(  # noqa: PLR0917 - the flows' one call shape
     pending: dict[str, str] = {}
     try:
         for page in pages:
-            # Read-only, but ended by COMMIT: a ROLLBACK makes psycopg drop every prepared
-            # statement of the connection, and the writer's next page would be planned anew
-            # (custom plans: seq scans while the tables have no statistics yet).
-            with sync.session_factory.begin() as session:
+            # Ended by ROLLBACK on purpose: that makes psycopg drop the connection's prepared
+            # statements, so lookups planned while the tables were nearly empty (seq scans,
+            # no statistics) are planned again instead of being reused for the whole run.
+            with sync.session_factory() as session:
                 prepared = prepare_page(session, page.records, pending)
             if in_flight is not None:
                 add_to(total, in_flight.result())
