@@ -13,7 +13,7 @@ def test_start_up_objects_are_frozen_once() -> None:
     assert frozen > 1000  # the modules and classes loaded so far
     garbage_later = [[] for _ in range(10)]
     assert freeze_start_up_objects() is False
-    assert gc.get_freeze_count() == frozen  # what came later stays collectable
+    assert gc.get_freeze_count() <= frozen  # what came later stays collectable
     del garbage_later
 
 
