@@ -3,25 +3,39 @@ close cleanly with the window."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from westgear_desk.app import run_desktop
+from westgear_desk import app as desktop
+from westgear_desk.app import AppServices, run_desktop
 from westgear_desk.settings import Settings
+from westgear_desk.sync.desk import Desk
 from westgear_desk.ui.main_window import MainWindow
 
 
 def test_the_window_opens_before_the_engine_and_both_stop_on_close(
-    qtbot: QtBot, ui_settings: Settings
+    qtbot: QtBot, ui_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, object] = {}
+    real_start = desktop.start_desk
+
+    def start_desk(services: AppServices) -> Desk:
+        seen["engine_thread_is_gui"] = threading.current_thread() is threading.main_thread()
+        return real_start(services)
+
+    monkeypatch.setattr(desktop, "start_desk", start_desk)
 
     def while_running() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = windows[0]
+        shown = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        assert len(shown) == 1
+        window = shown[0]
         seen["window"] = window
-        seen["visible_before_engine"] = window.isVisible() and window.services.desk is None
         qtbot.waitUntil(
             lambda: window.services.desk is not None and window.services.desk.running,
             timeout=30_000,
@@ -33,7 +47,7 @@ def test_the_window_opens_before_the_engine_and_both_stop_on_close(
     assert run_desktop(ui_settings) == 0
     window = seen["window"]
     assert isinstance(window, MainWindow)
-    assert seen["visible_before_engine"] is True
+    assert seen["engine_thread_is_gui"] is False  # started behind the shown window
     assert seen["scheduler_text"] == "Schemaläggare: igång"
     assert window.services.desk is not None
     assert not window.services.desk.running  # stopped when the window closed
