@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -110,6 +111,9 @@ def test_concurrent_writers_store_every_event_on_a_bounded_set_of_connections(
     held = backends(admin, app_name)
     assert 1 <= len(held) <= 6  # one per concurrent writer at most, kept for reuse
     pg_engine.dispose()  # closes the inbox's connections too
+    deadline = time.monotonic() + 10  # a closed connection's backend exits a moment later
+    while backends(admin, app_name) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert backends(admin, app_name) == set()
 
 
