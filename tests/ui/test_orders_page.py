@@ -37,13 +37,33 @@ from westgear_desk.ui.tasks import TaskRunner
 Shot = Callable[[QWidget, str], Path]
 
 
-def _page(qtbot: QtBot, services: AppServices, user: CurrentUser, tasks: TaskRunner) -> OrdersPage:
-    page = OrdersPage(services, user, tasks)
+def _page(
+    qtbot: QtBot, services: AppServices, user: CurrentUser, tasks: TaskRunner, **options: int
+) -> OrdersPage:
+    page = OrdersPage(services, user, tasks, **options)
     qtbot.addWidget(page)
     page.resize(1300, 800)
     page.show()
     qtbot.waitUntil(lambda: page.model.loaded_once and not page.model.is_loading)
     return page
+
+
+def _place_new_order(services: AppServices, suffix: str) -> None:
+    """A new order, placed now (newest first: it becomes the list's first row)."""
+    with unit_of_work(services.session_factory) as session:
+        session.add(
+            Order(
+                order_number=f"WG-NEW-{suffix}",
+                source_system="sharespine",
+                remote_id=f"new-{suffix}",
+                status=OrderStatus.NEW,
+                currency="SEK",
+                total_excl_vat=Decimal("80.00"),
+                total_vat=Decimal("20.00"),
+                total_incl_vat=Decimal("100.00"),
+                placed_at=dt.datetime.now(dt.UTC),
+            )
+        )
 
 
 def _loaded(page: OrdersPage) -> Callable[[], bool]:
@@ -311,20 +331,7 @@ def test_new_orders_appear_on_refresh_and_selection_is_kept(
     page = _page(qtbot, seeded, admin_user, tasks)
     assert page.select_order(590)
     qtbot.waitUntil(lambda: page.detail.order_id == 590)
-    with unit_of_work(seeded.session_factory) as session:
-        session.add(
-            Order(
-                order_number="WG-NEW-1",
-                source_system="sharespine",
-                remote_id="new-1",
-                status=OrderStatus.NEW,
-                currency="SEK",
-                total_excl_vat=Decimal("80.00"),
-                total_vat=Decimal("20.00"),
-                total_incl_vat=Decimal("100.00"),
-                placed_at=dt.datetime.now(dt.UTC),
-            )
-        )
+    _place_new_order(seeded, "1")
     page.refresh()
     qtbot.waitUntil(lambda: page.model.total() == 601 and not page.model.is_loading)
     assert _visible_numbers(page)[0] == "WG-NEW-1"
@@ -342,27 +349,10 @@ def test_automatic_refresh_waits_while_the_list_is_scrolled(
     from westgear_desk.ui.pages import orders_page
 
     monkeypatch.setattr(orders_page, "SCROLL_QUIET_S", 0.5)
-    page = OrdersPage(seeded, admin_user, tasks, auto_refresh_ms=100)
-    qtbot.addWidget(page)
-    page.resize(1300, 800)
-    page.show()
-    qtbot.waitUntil(lambda: page.model.loaded_once and not page.model.is_loading)
+    page = _page(qtbot, seeded, admin_user, tasks, auto_refresh_ms=100)
     bar = page.table.verticalScrollBar()
     bar.setValue(5)  # the user is scrolling when the new order arrives
-    with unit_of_work(seeded.session_factory) as session:
-        session.add(
-            Order(
-                order_number="WG-NEW-2",
-                source_system="sharespine",
-                remote_id="new-2",
-                status=OrderStatus.NEW,
-                currency="SEK",
-                total_excl_vat=Decimal("80.00"),
-                total_vat=Decimal("20.00"),
-                total_incl_vat=Decimal("100.00"),
-                placed_at=dt.datetime.now(dt.UTC),
-            )
-        )
+    _place_new_order(seeded, "2")
     for step in range(8):  # and keeps scrolling for 0.8 s: no refresh under their hands
         bar.setValue(10 if step % 2 == 0 else 5)
         qtbot.wait(100)
