@@ -182,16 +182,24 @@ async def _wait_disconnect(receive: Receive, timeout: float) -> bool:
 
 
 class HeldRequests:
-    """Requests held open by the "timeout" fault, releasable from any thread (server stop)."""
+    """Requests held open by the "timeout" fault, releasable from any thread (server stop).
+
+    Once released, later holds end at once: a request that reaches the server while it
+    stops is cut like the held ones, instead of being held until uvicorn's graceful-shutdown
+    timeout cancels it and answers 500.
+    """
 
     def __init__(self) -> None:
         self._held: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._lock = threading.Lock()
+        self._released = False
 
     async def hold(self, receive: Receive, timeout: float) -> None:
         """Wait until the client goes away, `timeout` passes or `release_all` is called."""
         entry = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
+            if self._released:
+                return
             self._held.add(entry)
         waiters = {
             asyncio.ensure_future(_wait_disconnect(receive, timeout)),
@@ -207,8 +215,9 @@ class HeldRequests:
             await asyncio.gather(*waiters, return_exceptions=True)
 
     def release_all(self) -> None:
-        """End every hold now (thread-safe)."""
+        """End every hold now, and every later one at once (thread-safe)."""
         with self._lock:
+            self._released = True
             entries = list(self._held)
         for loop, event in entries:
             with contextlib.suppress(RuntimeError):  # loop already closed

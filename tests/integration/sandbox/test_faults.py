@@ -353,9 +353,10 @@ def test_stop_is_prompt_with_requests_held_open() -> None:
     threads = [threading.Thread(target=hang) for _ in range(3)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # generous: under CI load the threads may start late
     while len(app.requests.query()) < 3 and time.monotonic() < deadline:  # type: ignore[attr-defined]
         time.sleep(0.01)
+    assert len(app.requests.query()) == 3, "the three requests never reached the sandbox"  # type: ignore[attr-defined]
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 3.0
@@ -364,6 +365,16 @@ def test_stop_is_prompt_with_requests_held_open() -> None:
     assert outcomes == ["RemoteProtocolError"] * 3
     with pytest.raises(httpx.ConnectError):
         HTTP.get(server.url + "/_sandbox/faults")
+
+
+def test_a_request_arriving_while_the_server_stops_is_cut_not_held() -> None:
+    app = build_sandbox_app("late", [], faults=FaultSettings(timeout_rate=1.0), reset=lambda: None)
+    with SandboxServer(app) as server:
+        app.release_held()  # type: ignore[attr-defined]  # what stop() does first
+        started = time.monotonic()
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(server.url + "/anything", timeout=30)
+        assert time.monotonic() - started < 5.0
 
 
 def test_webhooks_are_duplicated_when_asked(
