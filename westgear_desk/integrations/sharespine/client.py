@@ -20,6 +20,7 @@ import pydantic
 from pydantic import TypeAdapter
 
 from westgear_desk.errors import BusinessRuleError, DataError, IntegrationError, ServerError
+from westgear_desk.gc_policy import fewer_collections
 from westgear_desk.integrations.drift import describe_validation_error, parse_contract
 from westgear_desk.integrations.http import MALFORMED_JSON, ApiClient, error_for_status
 from westgear_desk.integrations.sharespine.contract import (
@@ -204,7 +205,8 @@ class SharespineClient(ApiClient):
             params["modifiedAtOrAfter"] = format_timestamp(since)
         while True:
             response = self.request("GET", endpoint, params={**params, "offset": offset})
-            records = self._parse_page(response, adapter, model)
+            with fewer_collections():  # a page is many short-lived objects without cycles
+                records = self._parse_page(response, adapter, model)
             total = response.headers.get(TOTAL_COUNT_HEADER)
             info = PageInfo(
                 offset=offset,

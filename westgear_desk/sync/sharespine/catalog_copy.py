@@ -166,7 +166,7 @@ def copy_children(  # noqa: PLR0917 - the rows and the four id maps they need
         if replaced:  # a variant inserted just now has no prices to replace
             cur.execute("DELETE FROM prices WHERE variant_id = ANY(%s)", (replaced,))
         _copy_prices(cur, rows, variant_ids, lists)
-        _copy_stock(cur, rows, variant_ids, locations)
+        _copy_stock(cur, rows, variant_ids, locations, new_variants)
     return variant_ids
 
 
@@ -231,16 +231,23 @@ def _copy_prices(
 
 
 def _copy_stock(
-    cur: Any, rows: Sequence[ProductRows], variant_ids: dict[str, int], locations: dict[str, int]
+    cur: Any,
+    rows: Sequence[ProductRows],
+    variant_ids: dict[str, int],
+    locations: dict[str, int],
+    new_variants: set[int],
 ) -> None:
-    _copy(
-        cur,
-        "wg_stage_stock (variant_id, location_id, quantity, source_modified_at)",
-        (
-            (variant_ids[v.external_id], locations[loc], quantity, r.modified)
-            for r in rows
-            for v in r.variants
-            for loc, quantity in v.stock
-        ),
-    )
-    cur.execute(UPSERT_STOCK)
+    """Stock of variants inserted just now goes straight into its table (it has no old rows
+    to guard against); the rest is staged and upserted, newer stored figures winning."""
+    fresh: list[tuple[int, int, Any, Any]] = []
+    known: list[tuple[int, int, Any, Any]] = []
+    for r in rows:
+        for v in r.variants:
+            variant_id = variant_ids[v.external_id]
+            into = fresh if variant_id in new_variants else known
+            into.extend((variant_id, locations[loc], qty, r.modified) for loc, qty in v.stock)
+    if fresh:
+        _copy(cur, "stock_levels (variant_id, location_id, quantity, source_modified_at)", fresh)
+    if known:
+        _copy(cur, "wg_stage_stock (variant_id, location_id, quantity, source_modified_at)", known)
+        cur.execute(UPSERT_STOCK)

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import exc as sa_exc
 
+from westgear_desk.gc_policy import fewer_collections
 from westgear_desk.integrations.sharespine.client import Page
 from westgear_desk.integrations.sharespine.contract import Product
 from westgear_desk.sync.runs import RunCounts
@@ -61,6 +62,18 @@ def apply_pages(  # noqa: PLR0917 - the flows' one call shape
     Raises what fetching or writing raised, after the page being written has finished
     (so `total` covers exactly what was committed).
     """
+    with fewer_collections():  # pages are large, short-lived and free of cycles
+        _apply_in_order(sync, pages, run_id, total, stage_for, only)
+
+
+def _apply_in_order(  # noqa: PLR0917 - apply_pages' arguments
+    sync: CatalogSync,
+    pages: Iterator[Page[Product]],
+    run_id: int | None,
+    total: RunCounts,
+    stage_for: StageFor | None,
+    only: frozenset[str] | None,
+) -> None:
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-writer")
     in_flight: Future[RunCounts] | None = None
     pending: dict[str, str] = {}

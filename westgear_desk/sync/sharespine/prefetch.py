@@ -13,6 +13,7 @@ import httpx
 import pydantic
 
 from westgear_desk.errors import DataError, ServerError
+from westgear_desk.gc_policy import fewer_collections
 from westgear_desk.integrations.drift import describe_validation_error
 from westgear_desk.integrations.sharespine.client import Page, RecordResult
 from westgear_desk.integrations.sharespine.contract import (
@@ -85,11 +86,11 @@ def parse_product_page(response: httpx.Response, offset: int, limit: int) -> Pag
     record is validated alone so only that one is reported. Raises DataError when the body
     is not a JSON array.
     """
-    try:
-        records = [RecordResult(m, None) for m in PRODUCT_PAGE.validate_json(response.content)]
-    except pydantic.ValidationError:
-        raw = _decode(response)
-        records = [_one(item) for item in raw]
+    with fewer_collections():
+        try:
+            records = [RecordResult(m, None) for m in PRODUCT_PAGE.validate_json(response.content)]
+        except pydantic.ValidationError:
+            records = [_one(item) for item in _decode(response)]
     total = response.headers.get(TOTAL_COUNT_HEADER)
     info = PageInfo(
         offset=offset,

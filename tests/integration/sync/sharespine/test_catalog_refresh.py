@@ -17,6 +17,7 @@ from tests.integration.sync.sharespine.catalog_fixtures import (
 )
 from westgear_desk.db.enums import RecordType
 from westgear_desk.db.models import AuditEntry, Price, Product, StockLevel, Variant
+from westgear_desk.db.models.stock import StockLocation
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.runs import start_manual_run
 from westgear_desk.sync.scheduler import RunFailedError
@@ -45,6 +46,49 @@ def test_broken_products_are_quarantined_with_their_reasons_and_nothing_else(
     assert counts.fetched == PRODUCTS
     assert counts.quarantined == len(broken)
     assert counts.created == PRODUCTS - len(broken)
+
+
+def stored_stock(factory: sessionmaker[Session]) -> dict[tuple[str, str], int]:
+    with factory() as session:
+        rows = session.execute(
+            select(Variant.external_id, StockLocation.code, StockLevel.quantity)
+            .join(Variant, StockLevel.variant_id == Variant.id)
+            .join(StockLocation, StockLevel.location_id == StockLocation.id)
+        )
+        return {(variant, place): int(quantity) for variant, place, quantity in rows}
+
+
+def sharespine_stock(hub: Hub, remote_ids: set[str]) -> dict[tuple[str, str], int]:
+    stock = {}
+    with hub.client() as client:
+        for record in client.iter_products():
+            if record.model is not None and record.model.remote_id in remote_ids:
+                for variant in record.model.variants:
+                    for level in variant.stock_per_location:
+                        stock[(variant.remote_id or "", level.location_id)] = int(level.stock)
+    return stock
+
+
+def test_stock_per_location_is_stored_as_sharespine_has_it_first_time_and_after_a_change(
+    hub: Hub, catalog: CatalogSync, session_factory: sessionmaker[Session]
+) -> None:
+    full_refresh(catalog, None)
+    published = published_ids_of(session_factory)
+    first = stored_stock(session_factory)
+    assert len(first) > 100
+    assert first == sharespine_stock(hub, published)
+
+    remote_id = sorted(published)[0]
+    hub.admin(
+        "POST",
+        f"/sharespine/products/{remote_id}/stock",
+        json={"stock": 7, "locationId": "GBG-MAIN"},
+    )
+    full_refresh(catalog, None)
+
+    after = stored_stock(session_factory)
+    assert after == sharespine_stock(hub, published)
+    assert 7 in {qty for (variant, place), qty in after.items() if place == "GBG-MAIN"}
 
 
 def test_unchanged_refresh_writes_nothing(catalog: CatalogSync) -> None:
