@@ -12,6 +12,11 @@ wasted.
 `fewer_collections()` raises the young threshold for as long as any caller holds it
 (threads may overlap: the last one out restores the old threshold), so a bulk run pays
 for a collection every 100,000 allocations instead. Collections are never switched off.
+
+One thing on a page did form cycles: each httpx response and its stream refer to each
+other, so a page's body of about 2 MB waited for a full collection (the syncing process grew
+from 183 to 370 MB over 50,000 products). `ApiClient` now breaks that cycle once the body is
+read (`detach_stream`), so bodies are freed as soon as the page is parsed.
 """
 
 from __future__ import annotations

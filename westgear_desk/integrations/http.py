@@ -284,6 +284,7 @@ class ApiClient:
                 f"{self.system}: {method} {endpoint} failed: {type(exc).__name__}",
                 system=self.system,
             ) from exc
+        detach_stream(response)
         return self._finish(response, method, endpoint, record, parse=parse)
 
     def _report(self, record: CallRecord) -> None:
@@ -326,3 +327,16 @@ class ApiClient:
                 ) from exc
         record(response.status_code, request_id, None)
         return response, body
+
+
+def detach_stream(response: httpx.Response) -> None:
+    """Free a read response by reference counting instead of a full garbage collection.
+
+    httpx binds each response's stream back to the response (to time it), so every
+    response is a reference cycle, and its body (2 MB for a page of products) lives until
+    the cyclic collector finds it; during bulk runs that is rarely (see `gc_policy`). Once
+    the body is read the stream has nothing left to give: a plain byte stream over the same
+    body takes its place. Streaming responses (not read yet) are left alone.
+    """
+    if response.is_closed and response.is_stream_consumed:
+        response.stream = httpx.ByteStream(response.content)

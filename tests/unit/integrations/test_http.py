@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
+import weakref
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -296,3 +298,24 @@ def test_a_failing_recorder_does_not_change_the_outcome(caplog: pytest.LogCaptur
     with client:
         assert client.request_json("POST", "/captures") == {"id": 9}
     assert "call recorder failed for POST /captures" in caplog.text
+
+
+def test_a_read_response_is_freed_as_soon_as_it_is_dropped() -> None:
+    """No reference cycle keeps a page's body alive until the next full collection."""
+    body = b"[" + b'{"x": 1},' * 50_000 + b'{"x": 2}]'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    gc.collect()
+    gc.disable()
+    try:
+        with make_client(handler) as client:
+            response = client.request("GET", "/products")
+            assert response.content == body  # still whole for whoever reads it
+            assert response.json()[-1] == {"x": 2}
+            alive = weakref.ref(response)
+            del response
+            assert alive() is None
+    finally:
+        gc.enable()
