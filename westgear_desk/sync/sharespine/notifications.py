@@ -25,6 +25,7 @@ from westgear_desk.integrations.sharespine.contract import (
 )
 from westgear_desk.sync.inbox_worker import EventIgnored, InboxContext
 from westgear_desk.sync.runs import RunCounts
+from westgear_desk.sync.sharespine.catalog_mapping import storable_key
 from westgear_desk.sync.sharespine.catalog_pages import CatalogSync, apply_page
 from westgear_desk.sync.sharespine.catalog_upsert import stored_products
 from westgear_desk.sync.sharespine.stock_price import PRICE, STOCK
@@ -65,7 +66,7 @@ def apply_notification(
     """Bring one product's stock or prices up to date; raises EventIgnored for a stale one."""
     if note.record_type != "product":
         raise EventIgnored(f"not a product notification ({note.record_type})")
-    key = note.remote_id or f"local:{note.local_id}"
+    key = storable_key(note.remote_id or f"local:{note.local_id}")  # as stored: NUL-safe
     with sync.session_factory() as session:
         stored = stored_products(session, [key]).get(key)
     if stored is not None and stored.modified is not None and stored.modified >= note.last_modified:

@@ -189,3 +189,26 @@ def test_quarantine_reasons_are_reported_to_the_hub_event_log(
     reported = {e["relatedIdMsgs"][0]["id"] for e in events}
     assert reported == set(broken)
     assert all(e["severity"] == "Error" and e["direction"] == "import" for e in events)
+
+
+def test_a_notification_with_an_unstorable_remote_id_is_still_applied(
+    hub: Hub, catalog: CatalogSync, env: FlowEnvironment
+) -> None:
+    """A NUL character or an over-long remoteId cannot be looked up as such in PostgreSQL."""
+    full_refresh(catalog, None)
+    with env.session_factory() as session:
+        target = sorted(published_ids(session))[4]
+    set_stock(hub, target, 23)
+    for event_id, remote_id in (("nul", target + "\x00x"), ("long", "r" * 300)):
+        notify(
+            env.session_factory,
+            {**product_json(hub, target), "remoteId": remote_id},
+            "stock_changed",
+            event_id,
+        )
+
+    statuses = process_all(env)
+
+    assert statuses["nul"] == InboxStatus.PROCESSED
+    assert statuses["long"] in {InboxStatus.PROCESSED, InboxStatus.IGNORED}  # same version
+    assert first_variant_stock(env.session_factory, target) == 23
