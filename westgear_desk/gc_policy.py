@@ -55,6 +55,21 @@ def fewer_collections(young: int = YOUNG_THRESHOLD) -> Iterator[None]:
                     gc.set_threshold(_saved_young, middle, old)
 
 
+def raise_base_threshold(young: int) -> None:
+    """From now on collect the young generation at most every `young` allocations, also once
+    a bulk run in progress has ended (the desk's start-up setting goes through here, so a
+    catalog run that began before it does not put the old threshold back)."""
+    global _saved_young  # noqa: PLW0603 - see fewer_collections
+    with _lock:
+        current, middle, old = gc.get_threshold()
+        if not current:  # collection is off: leave it so
+            return
+        if _holders:
+            _saved_young = max(_saved_young, young)
+        if current < young:
+            gc.set_threshold(young, middle, old)
+
+
 def young_threshold() -> int:
     """The young-generation threshold in force now (for tests and diagnostics)."""
     return gc.get_threshold()[0]

@@ -8,7 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from westgear_desk.gc_policy import YOUNG_THRESHOLD, fewer_collections, young_threshold
+from westgear_desk.gc_policy import (
+    YOUNG_THRESHOLD,
+    fewer_collections,
+    raise_base_threshold,
+    young_threshold,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +74,21 @@ def test_the_threshold_is_restored_when_the_block_raises() -> None:
     with pytest.raises(RuntimeError), fewer_collections():
         raise RuntimeError("page failed")
     assert young_threshold() == 700
+
+
+def test_a_base_raised_during_a_run_is_kept_when_the_run_ends() -> None:
+    """The desk's start-up setting may come while a catalog run already holds the policy."""
+    with fewer_collections():
+        raise_base_threshold(10_000)
+        assert young_threshold() == YOUNG_THRESHOLD
+    assert young_threshold() == 10_000
+
+
+def test_raising_the_base_outside_a_run_never_lowers_it() -> None:
+    raise_base_threshold(10_000)
+    assert young_threshold() == 10_000
+    raise_base_threshold(5_000)
+    assert young_threshold() == 10_000
+    with fewer_collections():
+        pass
+    assert young_threshold() == 10_000

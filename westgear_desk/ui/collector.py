@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import gc
 
+from westgear_desk.gc_policy import raise_base_threshold
+
 _frozen: list[bool] = []
 YOUNG_THRESHOLD = 10_000
 
@@ -31,7 +33,6 @@ def freeze_start_up_objects() -> bool:
     if _frozen:
         return False
     gc.freeze()
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)
+    raise_base_threshold(YOUNG_THRESHOLD)
     _frozen.append(True)
     return True
