@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 SEED = 42
@@ -38,6 +39,44 @@ ADMIN_URL = os.environ.get(
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _proc_cpu_s(pid: str) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(sandbox_pid: int | None) -> dict[str, float]:
+    """CPU seconds used so far by this process, the sandbox, PostgreSQL and the machine.
+
+    Linux only (empty elsewhere). PostgreSQL is every process whose command line starts with
+    "postgres", so the figure assumes nothing else uses the server meanwhile.
+    """
+    if not Path("/proc/stat").exists():
+        return {}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    snap = {"sync": usage.ru_utime + usage.ru_stime, "sandbox": 0.0, "postgresql": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            seconds = _proc_cpu_s(entry.name)
+        except OSError:  # the process ended meanwhile
+            continue
+        if sandbox_pid is not None and entry.name == str(sandbox_pid):
+            snap["sandbox"] += seconds
+        elif command.startswith(b"postgres"):
+            snap["postgresql"] += seconds
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    snap["machine_busy"] = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+    snap["machine_idle"] = idle / os.sysconf("SC_CLK_TCK")
+    return snap
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: round(after[name] - before[name], 2) for name in before}
 
 
 # ------------------------------------------------------------------ processes
@@ -92,7 +131,7 @@ def sandbox_process(products: int) -> Iterator[dict[str, Any]]:
     assert proc.stdout is not None
     assert proc.stdin is not None
     try:
-        yield json.loads(proc.stdout.readline())
+        yield {**json.loads(proc.stdout.readline()), "pid": proc.pid}
     finally:
         proc.stdin.close()
         proc.wait(30)
@@ -162,15 +201,18 @@ def phase_sync(hub: dict[str, Any], db_url: str) -> dict[str, Any]:
     factory = make_session_factory(engine)
     with _client(hub) as client:
         sync = CatalogSync(factory, client, page_size=PAGE_SIZE)
+        cpu_before = cpu_snapshot(hub.get("pid"))
         started = time.perf_counter()
         first = full_refresh(sync, None)
         full_s = time.perf_counter() - started
+        full_cpu = cpu_used(cpu_before, cpu_snapshot(hub.get("pid")))
         started = time.perf_counter()
         second = full_refresh(sync, None)
         unchanged_s = time.perf_counter() - started
     engine.dispose()
     return {
         "full_s": full_s,
+        "full_refresh_cpu_s": full_cpu,  # where the 2 cores went during the first refresh
         "unchanged_s": unchanged_s,
         "first": first.to_dict(),
         "second": second.to_dict(),
