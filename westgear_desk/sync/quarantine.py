@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from westgear_desk.db.enums import QuarantineStatus, RecordType, SourceSystem
@@ -131,17 +131,6 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[start : start + _LOOKUP_CHUNK]
 
 
-def among(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN values`, one bind parameter per value.
-
-    Deliberately not `= ANY(array)`: psycopg prepares repeated statements, and the generic
-    plan PostgreSQL caches for `= ANY($1)` (array size unknown, planned while the tables
-    were small) kept seq-scanning products in a 50,000-product refresh.
-    """
-    del session  # kept so callers need not change when the form of the test changes
-    return cast(ColumnElement[bool], column.in_(values))
-
-
 def _existing(
     session: Session, source: SourceSystem, record_type: RecordType, ids: Sequence[str]
 ) -> dict[str, _Existing]:
@@ -152,7 +141,7 @@ def _existing(
             select(q.id, q.external_id, q.status, q.reasons).where(
                 q.source_system == source,
                 q.record_type == record_type,
-                among(session, q.external_id, chunk),
+                q.external_id.in_(chunk),
             )
         )
         for row in rows:
@@ -295,7 +284,7 @@ def overrides_for(
             select(q.external_id, q.overridden_reasons).where(
                 q.source_system == source,
                 q.record_type == record_type,
-                among(session, q.external_id, chunk),
+                q.external_id.in_(chunk),
             )
         )
         for row in rows:
@@ -326,7 +315,7 @@ def auto_release(
             .where(
                 q.source_system == source,
                 q.record_type == record_type,
-                among(session, q.external_id, chunk),
+                q.external_id.in_(chunk),
                 q.status != QuarantineStatus.RELEASED,
             )
             .values(
