@@ -19,6 +19,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,8 @@ FAULT_WINDOW_S: Final = 60.0
 #: Flows run once at start, so the first screens are not empty; then one failing run.
 KICKOFF_FLOWS: Final = ("catalog", "customers_orders", "orders", "customers")
 FAILING_FLOW: Final = "stock_price"
+#: How long the kickoff waits for a scheduled run of the failing flow to end before its own.
+BUSY_WAIT_S: Final = 120.0
 EVENT_LOG: Final = "/api/log/event"
 PRODUCTS: Final = "/api/product"
 
@@ -134,11 +137,25 @@ class Demo:
             return
         if FAILING_FLOW in names:
             cluster.set_faults("sharespine", error_rate=1.0, only_paths=[PRODUCTS, EVENT_LOG])
-            desk.runner.run_manual(desk.flows.get(FAILING_FLOW))
+            self._run_when_free(FAILING_FLOW)
             cluster.set_faults("sharespine", error_rate=1.0, only_paths=[EVENT_LOG])
         self._fault_timer = threading.Timer(self.options.fault_window_s, self._lift_faults)
         self._fault_timer.daemon = True
         self._fault_timer.start()
+
+    def _run_when_free(self, name: str) -> None:
+        """Run flow `name` now; if its own schedule is running it (the lock is taken), wait
+        for that run to end and try again, so the promised run is never silently skipped."""
+        from westgear_desk.sync.scheduler import SlotOutcome
+
+        assert self.desk is not None
+        desk = self.desk
+        deadline = time.monotonic() + BUSY_WAIT_S
+        while not desk.stopping:
+            _, outcome = desk.runner.run_manual(desk.flows.get(name))
+            if outcome is not SlotOutcome.BUSY or time.monotonic() > deadline:
+                return
+            time.sleep(0.5)
 
     def _start_kickoff(self) -> None:
         def run() -> None:

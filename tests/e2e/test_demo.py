@@ -66,9 +66,7 @@ def test_demo_shows_arriving_orders_quarantine_and_a_failed_run(
     qtbot.waitUntil(lambda: _count(demo, Order) > first, timeout=60_000)  # the feed keeps going
     page.refresh()
     qtbot.waitUntil(lambda: page.model.total() > first, timeout=60_000)  # and the list shows it
-    with demo.services.session_factory() as session:
-        statuses = set(session.scalars(select(SyncRun.status)))
-    assert "failed" in statuses
+    qtbot.waitUntil(lambda: "failed" in _run_statuses(demo), timeout=60_000)
     assert demo.feed is not None
     assert demo.feed.counts.stock_changes > 0
     # The event log failed through the fault window: its jobs are "needs action" (to retry).
@@ -78,6 +76,12 @@ def test_demo_shows_arriving_orders_quarantine_and_a_failed_run(
     _tour(qtbot, window, page, screenshot_dir)
     window.close()
     set_language("sv")
+
+
+def _run_statuses(demo: Demo) -> set[str]:
+    assert demo.services is not None
+    with demo.services.session_factory() as session:
+        return {str(status) for status in session.scalars(select(SyncRun.status))}
 
 
 def _dead_jobs(demo: Demo) -> int:
