@@ -14,7 +14,7 @@ from westgear_desk.sandbox.common import (
     current_faults,
 )
 from westgear_desk.sandbox.sharespine.admin import SharespineAdmin, sign
-from westgear_desk.sandbox.sharespine.api import SharespineApi
+from westgear_desk.sandbox.sharespine.api import SharespineApi, product_bytes
 from westgear_desk.sandbox.sharespine.state import SharespineState
 
 __all__ = ["CREDENTIALS", "DRIFT_NEW_FIELD", "DRIFT_RENAMES", "build", "drift", "sign"]
@@ -48,9 +48,18 @@ def drift(body: Any, mode: str) -> Any:
     return _drift_record(body, mode)
 
 
-def build(config: SandboxConfig, *, variants_per_product: int | None = None) -> SandboxSystem:
-    """The Sharespine sandbox app seeded from `config` (products, broken share, seed)."""
+def build(
+    config: SandboxConfig, *, variants_per_product: int | None = None, prerender: bool = False
+) -> SandboxSystem:
+    """The Sharespine sandbox app seeded from `config` (products, broken share, seed).
+
+    `prerender` renders every product's JSON up front (a few KB each), so that pages cost
+    the sandbox next to no CPU; benchmarks use it so the stand-in server does not take the
+    cores the sync is measured on.
+    """
     state = SharespineState(config.seed, config.products, config.broken_share, variants_per_product)
+    if prerender:
+        state.prerender(product_bytes)
     credentials = dict(CREDENTIALS)
     api = SharespineApi(state, credentials)
     holder: dict[str, Starlette] = {}

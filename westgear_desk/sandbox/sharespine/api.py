@@ -24,6 +24,7 @@ from westgear_desk.integrations.sharespine.contract import (
     TOTAL_COUNT_HEADER,
     LogEvent,
 )
+from westgear_desk.sandbox.seed import SeedProduct
 from westgear_desk.sandbox.sharespine.payloads import customer_json, order_json, product_json
 from westgear_desk.sandbox.sharespine.state import SharespineState
 
@@ -39,11 +40,7 @@ def error(status: int, code: int, name: str, category: str, message: str) -> JSO
 
 
 def _json(body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, separators=_COMPACT, ensure_ascii=False).encode(),
-        media_type="application/json",
-        headers=headers,
-    )
+    return Response(encoded(body), media_type="application/json", headers=headers)
 
 
 class BadQueryError(ValueError):
@@ -80,6 +77,27 @@ def _page(
     offset, limit = _window(request)
     chosen = items[offset : offset + limit]
     return _json([render(item) for item in chosen], {TOTAL_COUNT_HEADER: str(len(items))})
+
+
+def encoded(body: Any) -> bytes:
+    """`body` as the compact UTF-8 JSON every answer uses."""
+    return json.dumps(body, separators=_COMPACT, ensure_ascii=False).encode()
+
+
+def product_bytes(product: SeedProduct, modified: datetime) -> bytes:
+    """One product record's JSON, as it appears inside a page."""
+    return encoded(product_json(product, modified))
+
+
+def _encoded_page(
+    items: Sequence[Any], render: Callable[[Any], bytes], request: Request
+) -> Response:
+    """Like `_page`, from records already encoded (the same bytes `json.dumps` would give)."""
+    offset, limit = _window(request)
+    body = b"[" + b",".join(render(item) for item in items[offset : offset + limit]) + b"]"
+    return Response(
+        body, media_type="application/json", headers={TOTAL_COUNT_HEADER: str(len(items))}
+    )
 
 
 class SharespineApi:
@@ -150,13 +168,10 @@ class SharespineApi:
     async def list_products(self, request: Request) -> Response:
         """`GET /api/product`: products (with variants), paged, optionally modified since."""
         indices = self.state.product_indices(_since(request))
-        return _page(indices, self._render_product, request)
+        return _encoded_page(indices, self._render_product, request)
 
-    def _render_product(self, index: int) -> dict[str, Any]:
-        current = self.state.product(index)
-        assert current is not None
-        product, modified = current
-        return product_json(product, modified)
+    def _render_product(self, index: int) -> bytes:
+        return self.state.product_body(index, product_bytes)
 
     async def get_product(self, request: Request) -> Response:
         """`GET /api/product/{localId}`."""
