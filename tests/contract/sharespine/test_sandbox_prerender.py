@@ -71,9 +71,9 @@ def test_a_change_is_served_at_once_and_a_removal_drops_the_product(
     assert changed["lastModified"] > target["lastModified"]
     prices = {p["priceList"]: p["priceInclVat"] for p in changed["variants"][0]["prices"]}
     assert prices["LIST"] == "1234.00"
-    assert _page(lazy, offset=0).json()[3]["variants"][0]["prices"] == changed["variants"][0][
-        "prices"
-    ]
+    assert (
+        _page(lazy, offset=0).json()[3]["variants"][0]["prices"] == changed["variants"][0]["prices"]
+    )
 
     for client in sandboxes:
         client.delete(f"/_sandbox/sharespine/products/{remote_id}").raise_for_status()
