@@ -254,6 +254,7 @@ def phase_upsert(db_url: str, products: int) -> dict[str, Any]:
     factory = make_session_factory(engine)
     codes = CodeIds()
     count = 0
+    cpu_before = cpu_snapshot(None)
     started = time.perf_counter()
     for start in range(0, len(rows), PAGE_SIZE):
         batch = rows[start : start + PAGE_SIZE]
@@ -277,8 +278,14 @@ def phase_upsert(db_url: str, products: int) -> dict[str, Any]:
             children = copy_children(session, batch, copied.ids, lists, places, copied.inserted)
             count += len(children)
     seconds = time.perf_counter() - started
+    cpu = cpu_used(cpu_before, cpu_snapshot(None))
     engine.dispose()
-    return {"seconds": seconds, "variants_written": count, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "variants_written": count,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 # ------------------------------------------------------------------ main

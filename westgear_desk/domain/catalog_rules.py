@@ -390,13 +390,20 @@ def find_duplicate_skus(
     `taken` maps SKUs already stored to the remoteId of their product. The first product
     (in order) to claim a SKU keeps it; later ones get a duplicate_sku reason.
     """
+    return duplicate_skus(
+        [(p.remote_id or "", [v.sku for v in p.variants]) for p in products], taken
+    )
+
+
+def duplicate_skus(
+    products: Sequence[tuple[str, Sequence[str | None]]], taken: Mapping[str, str]
+) -> dict[int, list[Reason]]:
+    """`find_duplicate_skus` on (remoteId, variant SKUs in order) of each product."""
     owners = dict(taken)
     found: dict[int, list[Reason]] = {}
-    for position, product in enumerate(products):
-        mine = product.remote_id or ""
+    for position, (mine, skus) in enumerate(products):
         claimed = []
-        for i, variant in enumerate(product.variants):
-            sku = variant.sku
+        for i, sku in enumerate(skus):
             if _blank(sku):
                 continue
             assert sku is not None

@@ -79,10 +79,15 @@ class RecordResult(Generic[M]):
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[M]):
-    """One fetched page: its records and where it sits in the list."""
+    """One fetched page: its records and where it sits in the list.
+
+    `body` is the page as received, when the caller keeps it (the catalog sync hands it to
+    its rule-check process, which parses it again rather than receiving pickled models).
+    """
 
     records: list[RecordResult[M]]
     info: PageInfo
+    body: bytes = b""
 
 
 class SharespineClient(ApiClient):

@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 
 from westgear_desk.db.models import SyncCursor
 from westgear_desk.errors import IntegrationError
-from westgear_desk.integrations.sharespine.client import Page
-from westgear_desk.integrations.sharespine.contract import Product
+from westgear_desk.integrations.sharespine.contract import PageInfo
 from westgear_desk.sync.cursors import advance_cursor, get_cursor
 from westgear_desk.sync.runs import RunCounts
 from westgear_desk.sync.scheduler import RunFailedError
@@ -98,9 +97,9 @@ def full_refresh(sync: CatalogSync, run_id: int | None) -> RunCounts:
         log.info("full refresh resumes at offset %d (begun %s)", state.offset, state.started_at)
     total = RunCounts()
 
-    def stage_for(page: Page[Product]) -> Stage:
-        after = FullState(page.info.offset + page.info.count, state.started_at)
-        return _stager(run_id, page.info.offset, after)
+    def stage_for(page: PageInfo) -> Stage:
+        after = FullState(page.offset + page.count, state.started_at)
+        return _stager(run_id, page.offset, after)
 
     try:
         apply_pages(sync, sync.pages(None, state.offset), run_id, total, stage_for)

@@ -63,7 +63,6 @@ class Classified:
     """A page split into what may be published and what is held back."""
 
     valid: list[ProductRows] = field(default_factory=list)
-    models: list[Product] = field(default_factory=list)
     quarantined: list[QuarantineItem] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
 
@@ -134,6 +133,11 @@ def drift_reasons(model: Product) -> list[Reason]:
     if not unknown and not missing:
         return []
     return rules.rule_schema_drift(unknown, missing, [])
+
+
+def own_reasons(model: Product) -> list[Reason]:
+    """Every reason `model` breaks a rule on its own (no database, no other product)."""
+    return [*drift_reasons(model), *rules.validate_product(model)]
 
 
 def contract_reasons(raw: Any, error: str | None) -> list[Reason]:
@@ -254,12 +258,17 @@ def product_rows(model: Product, digest: str | None = None) -> ProductRows:
     )
 
 
+def quarantine_payload(model: Product) -> Any:
+    """What the quarantine keeps of a parsed record: its fields as sent."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
 def _item(model: Product, reasons: Sequence[Reason]) -> QuarantineItem:
     return QuarantineItem(
         RecordType.PRODUCT,
         product_key(model),
         list(reasons),
-        model.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        quarantine_payload(model),
         display_id=model.sku or product_key(model),
     )
 
@@ -297,17 +306,12 @@ def classify(
     for position, model in enumerate(models):
         key = product_key(model)
         out.seen.append(key)
-        reasons = [
-            *drift_reasons(model),
-            *rules.validate_product(model),
-            *duplicates.get(position, []),
-        ]
+        reasons = [*own_reasons(model), *duplicates.get(position, [])]
         reasons = without_overridden(reasons, overrides.get(key, ()))
         if reasons:
             out.quarantined.append(_item(model, reasons))
         else:
             out.valid.append(product_rows(model, known.get(key)))
-            out.models.append(model)
     return out
 
 

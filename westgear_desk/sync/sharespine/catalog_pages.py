@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -22,6 +23,8 @@ from westgear_desk.domain.catalog_rules import rejected_by_store
 from westgear_desk.integrations.sharespine.client import Page, RecordResult, SharespineClient
 from westgear_desk.integrations.sharespine.contract import (
     DEFAULT_PAGE_SIZE,
+    TOTAL_COUNT_HEADER,
+    PageInfo,
     Product,
     format_timestamp,
 )
@@ -38,10 +41,16 @@ from westgear_desk.sync.sharespine.catalog_mapping import (
 from westgear_desk.sync.sharespine.catalog_upsert import (
     CodeIds,
     Stored,
+    published_hashes,
     sku_owners,
     stored_products,
     unpublish,
     write_products,
+)
+from westgear_desk.sync.sharespine.check_process import (
+    CHECK_PROCESS_FROM,
+    CheckedRecord,
+    PageChecker,
 )
 from westgear_desk.sync.sharespine.prefetch import parallel_pages, parse_product_page
 from westgear_desk.sync.sharespine.stock_price import TargetedOutcome, apply_targeted
@@ -61,11 +70,16 @@ class CatalogSync:
     workers: int = 2  # page requests in flight
     codes: CodeIds = field(default_factory=CodeIds)
 
-    def pages(self, since: datetime | None, start: int) -> Iterator[Page[Product]]:
+    #: Runs of at least this many products parse and check pages in the check process
+    #: (None: never).
+    check_process_from: int | None = CHECK_PROCESS_FROM
+
+    def pages(self, since: datetime | None, start: int) -> Iterator[Page[Product] | CheckingPage]:
         """Product pages from offset `start` (changed at/after `since`), fetched ahead.
 
-        Requests run on threads; each page is parsed here, on the caller's thread, so
-        parsing and writing never fight over the interpreter lock with the fetchers.
+        Requests run on threads. A run of fewer than `check_process_from` products gets
+        its pages parsed here, on the caller's thread, as `Page`s; a larger one gets
+        `CheckingPage`s, parsed and checked in the check process.
         """
         params: dict[str, Any] = {"limit": self.page_size}
         if since is not None:  # whole seconds, floored: the filter is inclusive
@@ -74,10 +88,52 @@ class CatalogSync:
         def fetch(offset: int) -> httpx.Response:
             return self.client.request("GET", "/api/product", params={**params, "offset": offset})
 
-        def parse(response: httpx.Response, offset: int) -> Page[Product]:
-            return parse_product_page(response, offset, self.page_size)
+        checker: PageChecker | None = None
 
-        return parallel_pages(fetch, parse, start, self.page_size, self.workers)
+        def parse(response: httpx.Response, offset: int) -> Page[Product] | CheckingPage:
+            nonlocal checker
+            total = _total_count(response)
+            if offset == start and self._worth_checking_apart(total, offset):
+                checker = PageChecker(self._published())
+            if checker is None:
+                return parse_product_page(response, offset, self.page_size)
+            assert total is not None
+            body = response.content
+            count = min(self.page_size, max(total - offset, 0))  # the page says at hand-over
+            info = PageInfo(offset=offset, limit=self.page_size, count=count, total=total)
+            return CheckingPage(info, body, checker.submit(body), checker)
+
+        try:
+            yield from parallel_pages(fetch, parse, start, self.page_size, self.workers)
+        finally:
+            if checker is not None:
+                checker.close()
+
+    def _worth_checking_apart(self, total: int | None, offset: int) -> bool:
+        threshold = self.check_process_from
+        return threshold is not None and total is not None and total - offset >= threshold
+
+    def _published(self) -> dict[str, str]:
+        with self.session_factory() as session:
+            return published_hashes(session)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckingPage:
+    """A page handed to the check process: `checked` gives its records, in page order.
+
+    `info.count` is what the total promised; the records tell the real count.
+    """
+
+    info: PageInfo
+    body: bytes
+    checked: Future[list[CheckedRecord]]
+    checker: PageChecker
+
+
+def _total_count(response: httpx.Response) -> int | None:
+    total = response.headers.get(TOTAL_COUNT_HEADER)
+    return int(total) if total and total.isdigit() else None
 
 
 def record_key(record: RecordResult[Product]) -> str:

@@ -164,6 +164,17 @@ def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, 
     return found
 
 
+def published_hashes(session: Session) -> dict[str, str]:
+    """Content hash of every published, active Sharespine product, by external id."""
+    p = PRODUCTS.c
+    rows = session.execute(
+        select(p.external_id, p.content_hash).where(
+            p.source_system == SOURCE, p.published, p.active, p.content_hash.is_not(None)
+        )
+    )
+    return {str(external_id): str(digest) for external_id, digest in rows}
+
+
 def sku_owners(session: Session, skus: Sequence[str]) -> dict[str, str]:
     """Stored SKUs among `skus`, mapped to the external id of their product."""
     owners: dict[str, str] = {}

@@ -82,15 +82,10 @@ def parallel_pages(
 def parse_product_page(response: httpx.Response, offset: int, limit: int) -> Page[Product]:
     """Parse one `GET /api/product` answer like the client does, on the caller's thread.
 
-    One `validate_json` call for the whole page; when a record breaks the contract, each
-    record is validated alone so only that one is reported. Raises DataError when the body
-    is not a JSON array.
+    Raises DataError when the body is not a JSON array.
     """
-    with fewer_collections():
-        try:
-            records = [RecordResult(m, None) for m in PRODUCT_PAGE.validate_json(response.content)]
-        except pydantic.ValidationError:
-            records = [_one(item) for item in _decode(response)]
+    body = response.content
+    records = parse_product_records(body)
     total = response.headers.get(TOTAL_COUNT_HEADER)
     info = PageInfo(
         offset=offset,
@@ -98,12 +93,25 @@ def parse_product_page(response: httpx.Response, offset: int, limit: int) -> Pag
         count=len(records),
         total=int(total) if total and total.isdigit() else None,
     )
-    return Page(records, info)
+    return Page(records, info, body)
 
 
-def _decode(response: httpx.Response) -> list[Any]:
+def parse_product_records(body: bytes) -> list[RecordResult[Product]]:
+    """The records of a product page body, always the same for the same bytes.
+
+    One `validate_json` call for the whole page; when a record breaks the contract, each
+    record is validated alone so only that one is reported.
+    """
+    with fewer_collections():
+        try:
+            return [RecordResult(m, None) for m in PRODUCT_PAGE.validate_json(body)]
+        except pydantic.ValidationError:
+            return [_one(item) for item in _decode(body)]
+
+
+def _decode(body: bytes) -> list[Any]:
     try:
-        raw = json.loads(response.content)
+        raw = json.loads(body)
     except ValueError as exc:
         raise ServerError(
             "sharespine: a page answered invalid JSON",

@@ -101,11 +101,20 @@ def hub(hub_server: Hub) -> Hub:
     return reset_hub(hub_server)
 
 
-@pytest.fixture
-def catalog(hub: Hub, session_factory: sessionmaker[Session]) -> Iterator[CatalogSync]:
-    """A CatalogSync of 10-product pages against the hub."""
+@pytest.fixture(params=["checked_here", "check_process"])
+def catalog(
+    request: pytest.FixtureRequest, hub: Hub, session_factory: sessionmaker[Session]
+) -> Iterator[CatalogSync]:
+    """A CatalogSync of 10-product pages against the hub.
+
+    Every test runs twice: with pages parsed and checked in this process (as small runs
+    are), and with the check process (as runs of thousands of products are).
+    """
     client = hub.client()
-    yield CatalogSync(session_factory, client, page_size=PAGE_SIZE)
+    check_process_from = 1 if request.param == "check_process" else None
+    yield CatalogSync(
+        session_factory, client, page_size=PAGE_SIZE, check_process_from=check_process_from
+    )
     client.close()
 
 
