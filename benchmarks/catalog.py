@@ -219,6 +219,10 @@ def phase_sync(hub: dict[str, Any], db_url: str) -> dict[str, Any]:
         "first": first.to_dict(),
         "second": second.to_dict(),
         "peak_rss_mb": peak_rss_mb(),
+        # the check process of each refresh (the larger of the two)
+        "check_process_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
     }
 
 
