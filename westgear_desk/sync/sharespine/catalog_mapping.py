@@ -43,6 +43,11 @@ class VariantRows:
     prices: list[dict[str, Any]]
     stock: list[tuple[str, Decimal]]
 
+    def __reduce__(self) -> tuple[type[VariantRows], tuple[Any, ...]]:
+        # a plain tuple of fields: the check process sends thousands of these a page, and the
+        # default protocol for slotted classes builds a dict per object on both sides
+        return (VariantRows, (self.external_id, self.values, self.prices, self.stock))
+
 
 @dataclass(slots=True)
 class ProductRows:
@@ -56,6 +61,22 @@ class ProductRows:
     texts: list[dict[str, Any]]
     media: list[dict[str, Any]]
     variants: list[VariantRows]
+
+    def __reduce__(self) -> tuple[type[ProductRows], tuple[Any, ...]]:
+        # see VariantRows.__reduce__
+        return (
+            ProductRows,
+            (
+                self.external_id,
+                self.content_hash,
+                self.modified,
+                self.brand,
+                self.values,
+                self.texts,
+                self.media,
+                self.variants,
+            ),
+        )
 
 
 @dataclass(slots=True)

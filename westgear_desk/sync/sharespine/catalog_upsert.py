@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
 
+import psycopg
 from sqlalchemy import Table, and_, delete, false, func, or_, select, true, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from westgear_desk.db.enums import SourceSystem
@@ -42,11 +44,10 @@ STOCK = cast(Table, StockLevel.__table__)
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    """`values` in slices of at most `size` (lookups use `IN`, one bind parameter a value).
+    """`values` in slices of at most `size` (portable lookups use `IN`, a parameter a value).
 
-    Not `= ANY(array)`: psycopg prepares repeated statements, and the generic plan
-    PostgreSQL caches for `= ANY($1)` (planned while the tables were small) kept
-    seq-scanning products in a 50,000-product refresh.
+    The per-page lookups on PostgreSQL use one unprepared `= ANY(%s)` instead
+    (`_driver_rows`).
     """
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -147,17 +148,57 @@ class CodeIds:
         return self.locations
 
 
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _driver_rows(session: Session, sql: str, values: Sequence[str]) -> list[Any]:
+    """Run a lookup `… = ANY(%s)` on the session's psycopg connection, never prepared.
+
+    One array parameter instead of one per value: SQLAlchemy and psycopg then need no
+    per-value work to build the statement, and PostgreSQL parses a short one. Unprepared,
+    so PostgreSQL plans it with the actual array each time; a prepared `= ANY($1)` kept
+    the generic plan it made while the tables were empty (a seq scan).
+    """
+    driver = session.connection().connection.driver_connection
+    params = (list(values),)
+    try:
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(sql, params, prepare=False)
+            return list(cursor.fetchall())
+    except psycopg.Error as exc:  # as SQLAlchemy's, so outages are recognised as such
+        raise DBAPIError.instance(
+            sql,
+            params,
+            exc,
+            psycopg.Error,
+            connection_invalidated=isinstance(exc, psycopg.OperationalError),
+        ) from exc
+
+
+_STORED_SQL: Final = (
+    "SELECT external_id, id, content_hash, published, active, source_modified_at "
+    f"FROM products WHERE source_system = '{SOURCE.value}' AND external_id = ANY(%s)"
+)
+_SKU_OWNERS_SQL: Final = (
+    "SELECT v.sku, p.external_id FROM variants v JOIN products p ON p.id = v.product_id "
+    "WHERE v.sku = ANY(%s)"
+)
+
+
 def stored_products(session: Session, external_ids: Sequence[str]) -> dict[str, Stored]:
     """What is stored of these products (one query per chunk)."""
+    if _on_postgresql(session):
+        rows: Iterable[Sequence[Any]] = _driver_rows(session, _STORED_SQL, external_ids)
+        return {r[0]: Stored(r[1], r[2], r[3], r[4], r[5]) for r in rows}
     found: dict[str, Stored] = {}
     p = PRODUCTS.c
     for chunk in chunks(external_ids):
-        rows = session.execute(
+        for row in session.execute(
             select(
                 p.external_id, p.id, p.content_hash, p.published, p.active, p.source_modified_at
             ).where(p.source_system == SOURCE, p.external_id.in_(chunk))
-        )
-        for row in rows:
+        ):
             found[row.external_id] = Stored(
                 row.id, row.content_hash, row.published, row.active, row.source_modified_at
             )
@@ -177,8 +218,11 @@ def published_hashes(session: Session) -> dict[str, str]:
 
 def sku_owners(session: Session, skus: Sequence[str]) -> dict[str, str]:
     """Stored SKUs among `skus`, mapped to the external id of their product."""
+    wanted = sorted(set(skus))
+    if _on_postgresql(session):
+        return dict(_driver_rows(session, _SKU_OWNERS_SQL, wanted))
     owners: dict[str, str] = {}
-    for chunk in chunks(sorted(set(skus))):
+    for chunk in chunks(wanted):
         rows = session.execute(
             select(Variant.sku, Product.external_id)
             .join(Product, Variant.product_id == Product.id)

@@ -65,6 +65,23 @@ class CheckedRecord:
     rows: ProductRows | None  # when it has no reasons of its own
     payload: Any  # when it may be quarantined (own reasons, or a SKU seen before), else None
 
+    def __reduce__(self) -> tuple[type[CheckedRecord], tuple[Any, ...]]:
+        # fields as a plain tuple: cheaper to send than the slotted default (a dict each)
+        return (
+            CheckedRecord,
+            (
+                self.position,
+                self.key,
+                self.digest,
+                self.remote_id,
+                self.skus,
+                self.display_id,
+                self.reasons,
+                self.rows,
+                self.payload,
+            ),
+        )
+
 
 def check_records(
     records: Sequence[RecordResult[Product]],
