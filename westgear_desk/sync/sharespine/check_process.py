@@ -159,15 +159,21 @@ class PageChecker:
     def __init__(self, published: Mapping[str, str]) -> None:
         self._published = published
         self._seen_skus: set[str] = set()
-        # spawn, never fork: the desk runs threads (scheduler, Qt) that a fork would copy
-        # mid-flight. The worker only parses and checks bytes; it holds no secret.
-        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(dict(published),),
-        )
-        self._warm: Future[bool] | None = self._pool.submit(_ready)
+        self._pool: ProcessPoolExecutor | None = None
+        self._warm: Future[bool] | None = None
+        try:
+            # spawn, never fork: the desk runs threads (scheduler, Qt) that a fork would copy
+            # mid-flight. The worker only parses and checks bytes; it holds no secret.
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(dict(published),),
+            )
+            self._warm = self._pool.submit(_ready)
+        except (OSError, RuntimeError) as exc:  # no process can be started here
+            log.warning("the catalog check process could not start (%s); checking in-process", exc)
+            self._stop()
 
     @property
     def in_worker(self) -> bool:

@@ -173,3 +173,23 @@ def test_the_worker_answers_as_this_process_does_and_a_dead_worker_loses_no_page
         assert not checker.in_worker  # the rest of the run checks here
     finally:
         checker.close()
+
+
+def test_a_check_process_that_cannot_start_leaves_the_checks_here(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from westgear_desk.sync.sharespine import check_process
+
+    def no_processes(*args: object, **kwargs: object) -> None:
+        raise OSError("process creation is not allowed here")
+
+    monkeypatch.setattr(check_process, "ProcessPoolExecutor", no_processes)
+    body = page_body(0, 20)
+    checker = PageChecker({})
+    try:
+        assert not checker.in_worker
+        answer = checker.result(body, checker.submit(body))
+    finally:
+        checker.close()
+    assert answer == check_records(parse_product_records(body), {}, set())
+    assert "could not start" in caplog.text
