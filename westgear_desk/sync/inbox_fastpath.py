@@ -30,9 +30,9 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from westgear_desk.db.driver_errors import as_sqlalchemy_error
 from westgear_desk.db.session import PG_MAX_OVERFLOW, PG_POOL_SIZE
 
 MAX_CONNECTIONS = PG_POOL_SIZE + PG_MAX_OVERFLOW
@@ -174,7 +174,7 @@ class PgInboxWriter:
         try:  # made by the engine's creator: its connect arguments and events
             pooled = engine.raw_connection()
         except psycopg.Error as exc:
-            raise _database_error("connect", exc) from exc
+            raise as_sqlalchemy_error("connect", exc) from exc
         driver = pooled.driver_connection
         pooled.detach()  # ours now; the pool's slot is free again
         if not isinstance(driver, psycopg.Connection):
@@ -205,19 +205,7 @@ def _run(held: _Held, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | 
     try:
         return held.cursor.execute(sql, params, prepare=True).fetchone()
     except psycopg.Error as exc:
-        raise _database_error(sql, exc) from exc
-
-
-def _database_error(sql: str, exc: psycopg.Error) -> StatementError:
-    """SQLAlchemy's exception for `exc` (callers catch those); no parameters: the body may
-    hold personal data."""
-    return DBAPIError.instance(
-        sql,
-        None,
-        exc,
-        psycopg.Error,
-        connection_invalidated=isinstance(exc, psycopg.OperationalError),
-    )
+        raise as_sqlalchemy_error(sql, exc) from exc
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, PgInboxWriter] = weakref.WeakKeyDictionary()

@@ -35,9 +35,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from westgear_desk.db.driver_errors import as_sqlalchemy_error
 from westgear_desk.db.enums import JobAttemptOutcome, JobStatus
 from westgear_desk.db.models.engine import JobAttempt
 from westgear_desk.errors import ErrorCategory
@@ -106,13 +106,7 @@ def _driver_rows(connection: Connection, sql: str, params: dict[str, Any]) -> li
     try:
         return list(driver.execute(sql, params).fetchall())  # type: ignore[union-attr]
     except psycopg.Error as exc:
-        raise DBAPIError.instance(
-            sql,
-            params,
-            exc,
-            psycopg.Error,
-            connection_invalidated=isinstance(exc, psycopg.OperationalError),
-        ) from exc
+        raise as_sqlalchemy_error(sql, exc) from exc
 
 
 class JobWorker(LeaseWorker[ClaimedJob]):

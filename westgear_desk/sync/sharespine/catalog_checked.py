@@ -114,15 +114,7 @@ def decide(
             out.seen.append(record.key)
             reasons = without_overridden(record.reasons or [], overrides.get(record.key, ()))
             if reasons:
-                out.quarantined.append(
-                    QuarantineItem(
-                        RecordType.PRODUCT,
-                        record.key,
-                        reasons,
-                        record.payload,
-                        display_id=record.key,
-                    )
-                )
+                out.quarantined.append(_held(record, reasons, record.payload))
             continue
         parsed.append(record)
     duplicates = duplicate_skus([(r.remote_id, r.skus) for r in parsed], taken_skus)
@@ -131,15 +123,13 @@ def decide(
         reasons = [*reparsed.reasons(record), *duplicates.get(position, [])]
         reasons = without_overridden(reasons, overrides.get(record.key, ()))
         if reasons:
-            out.quarantined.append(
-                QuarantineItem(
-                    RecordType.PRODUCT,
-                    record.key,
-                    reasons,
-                    reparsed.payload(record),
-                    display_id=record.display_id,
-                )
-            )
+            out.quarantined.append(_held(record, reasons, reparsed.payload(record)))
         else:
             out.valid.append(reparsed.rows(record))
     return out
+
+
+def _held(record: CheckedRecord, reasons: list[Reason], payload: Any) -> QuarantineItem:
+    return QuarantineItem(
+        RecordType.PRODUCT, record.key, reasons, payload, display_id=record.display_id
+    )

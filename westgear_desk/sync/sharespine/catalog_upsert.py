@@ -16,9 +16,9 @@ from typing import Any, Final, cast
 
 import psycopg
 from sqlalchemy import Table, and_, delete, false, func, or_, select, true, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from westgear_desk.db.driver_errors import as_sqlalchemy_error
 from westgear_desk.db.enums import SourceSystem
 from westgear_desk.db.models import (
     Brand,
@@ -167,13 +167,7 @@ def _driver_rows(session: Session, sql: str, values: Sequence[str]) -> list[Any]
             cursor.execute(sql, params, prepare=False)
             return list(cursor.fetchall())
     except psycopg.Error as exc:  # as SQLAlchemy's, so outages are recognised as such
-        raise DBAPIError.instance(
-            sql,
-            params,
-            exc,
-            psycopg.Error,
-            connection_invalidated=isinstance(exc, psycopg.OperationalError),
-        ) from exc
+        raise as_sqlalchemy_error(sql, exc) from exc
 
 
 _STORED_SQL: Final = (
