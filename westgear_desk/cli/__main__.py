@@ -4,4 +4,5 @@ import sys
 
 from westgear_desk.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned process (the catalog check process) imports it
+    sys.exit(main())

@@ -70,11 +70,16 @@ def _flow(args: argparse.Namespace, env: FlowEnvironment) -> Flow:
 
 def run_sync(args: argparse.Namespace, ctx: CliContext) -> int:
     """Run the chosen flow under its schedule lock; 0 when it succeeded, 1 otherwise."""
+    from westgear_desk.log import configure_logging
+    from westgear_desk.paths import log_dir
     from westgear_desk.sync.desk import default_desk_id
     from westgear_desk.sync.locks import locks_for
     from westgear_desk.sync.runs import list_runs
     from westgear_desk.sync.scheduler import FlowRunner, SlotOutcome
 
+    # into the desk's JSON log file, as the desk and the worker do (the terminal gets the
+    # outcome below, not the log)
+    configure_logging(log_dir(), level="INFO", console=False)
     ctx.require_current_schema()
     env = _environment(ctx)
     flow = _flow(args, env)

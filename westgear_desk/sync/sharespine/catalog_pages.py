@@ -94,6 +94,7 @@ class CatalogSync:
             nonlocal checker
             total = _total_count(response)
             if offset == start and self._worth_checking_apart(total, offset):
+                log.info("catalog pages are checked in a separate process (%s products)", total)
                 checker = PageChecker(self._published())
             if checker is None:
                 return parse_product_page(response, offset, self.page_size)
