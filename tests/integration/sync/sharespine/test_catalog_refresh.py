@@ -195,3 +195,25 @@ def test_an_admin_release_publishes_the_product_on_the_next_refresh(
     assert after is not None
     assert after.status == "released"
     assert after.resolved_by == "anna"
+
+
+def test_a_truncated_page_stops_the_refresh_and_the_next_one_resumes(
+    hub: Hub, catalog: CatalogSync, session_factory: sessionmaker[Session]
+) -> None:
+    broken = hub.broken()
+    hub.faults(only_paths=["/api/product"], after_requests=4, malformed_rate=1.0)
+    with pytest.raises(RunFailedError) as failed:
+        full_refresh(catalog, None)
+    stored = failed.value.counts.fetched
+    assert 0 < stored < PRODUCTS
+    with session_factory() as session:
+        assert product_count(session) == len(published_ids(session)) <= stored
+    hub.faults()
+
+    counts = full_refresh(catalog, None)
+
+    assert counts.fetched == PRODUCTS - stored
+    with session_factory() as session:
+        assert published_ids(session) == {f"art-{100000 + i}" for i in range(PRODUCTS)} - set(
+            broken
+        )
