@@ -106,7 +106,13 @@ class CatalogSync:
 
         try:
             yield from parallel_pages(fetch, parse, start, self.page_size, self.workers)
+        except GeneratorExit:  # the caller stopped early: what is still queued is not needed
+            if checker is not None:
+                checker.close(drop_queued=True)
+            raise
         finally:
+            # The last pages may still be in the check process while the caller reads them:
+            # the worker finishes them before it stops.
             if checker is not None:
                 checker.close()
 

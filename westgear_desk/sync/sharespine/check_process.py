@@ -200,17 +200,23 @@ class PageChecker:
         """The answer of `submit`; checked here instead when the worker failed."""
         try:
             return future.result()
-        except Exception:
+        except Exception as exc:  # whatever broke in the worker: check here
+            failure = f"{type(exc).__name__}: {exc}"[:300]
             self._stop()
         records = self.check_here(body)  # raises the page's own error, if it has one
-        log.warning("the catalog check process failed a page; checking in-process from now on")
+        log.warning(
+            "the catalog check process failed a page (%s); checking in-process from now on",
+            failure,
+        )
         return records
 
-    def _stop(self, *, wait: bool = False) -> None:
+    def _stop(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool, self._warm = None, None
 
-    def close(self) -> None:
-        """Stop the worker process (pages still queued are dropped)."""
-        self._stop(wait=True)
+    def close(self, *, drop_queued: bool = False) -> None:
+        """Stop the worker process once it has checked the pages queued (or drop those)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=drop_queued)
+        self._pool, self._warm = None, None

@@ -16,12 +16,18 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.sync.sharespine.catalog_fixtures import PAGE_SIZE, Hub
 from westgear_desk.db.enums import RecordType
 from westgear_desk.sandbox.seed import broken_kind_for, generate_product
 from westgear_desk.sandbox.sharespine.payloads import product_json
 from westgear_desk.sync import quarantine
 from westgear_desk.sync.sharespine.catalog_checked import prepare_checked
-from westgear_desk.sync.sharespine.catalog_pages import CatalogSync, PreparedPage, prepare_page
+from westgear_desk.sync.sharespine.catalog_pages import (
+    CatalogSync,
+    CheckingPage,
+    PreparedPage,
+    prepare_page,
+)
 from westgear_desk.sync.sharespine.catalog_upsert import published_hashes
 from westgear_desk.sync.sharespine.check_process import PageChecker, check_records
 from westgear_desk.sync.sharespine.prefetch import parse_product_records
@@ -193,3 +199,28 @@ def test_a_check_process_that_cannot_start_leaves_the_checks_here(
         checker.close()
     assert answer == check_records(parse_product_records(body), {}, set())
     assert "could not start" in caplog.text
+
+
+def test_pages_still_in_the_check_process_when_fetching_ends_are_checked_there(
+    hub: Hub, session_factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fetching ends before the worker has checked the last pages; it must finish them."""
+    client = hub.client()
+    sync = CatalogSync(session_factory, client, page_size=PAGE_SIZE, check_process_from=1)
+    try:
+        pages = sync.pages(None, 0)
+        first = next(pages)
+        assert isinstance(first, CheckingPage)
+        assert first.checker._warm is not None
+        first.checker._warm.result(timeout=60)  # the rest go to the worker
+        rest = list(pages)  # fetching ends; nothing has read the answers yet
+        for page in [first, *rest]:
+            assert not page.checked.cancelled()
+            records = page.checker.result(page.body, page.checked)
+            assert [r.key for r in records] == [
+                r.key for r in check_records(parse_product_records(page.body), {}, set())
+            ]
+    finally:
+        client.close()
+    assert "failed a page" not in caplog.text
+    assert any(p.checked.done() for p in rest)
