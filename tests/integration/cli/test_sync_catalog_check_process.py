@@ -8,7 +8,6 @@ and the run's outcome is the same as checking in-process would give.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.integration.sync.sharespine.catalog_fixtures import Hub
+from tests.integration.sync.sharespine.catalog_fixtures import Hub, cli_env
 from westgear_desk.db.models import Product
 from westgear_desk.sandbox import sharespine
 from westgear_desk.sandbox.common import SandboxConfig
@@ -39,19 +38,7 @@ def test_a_large_full_refresh_from_the_command_line_uses_the_check_process(
     big_hub: Hub, migrated_sqlite_url: str, tmp_path: Path
 ) -> None:
     broken = big_hub.broken()
-    env = {
-        **os.environ,
-        "WESTGEAR_DATA_DIR": str(tmp_path / "data"),
-        "WESTGEAR_CONFIG_DIR": str(tmp_path / "config"),
-        "WESTGEAR_LOG_DIR": str(tmp_path / "log"),
-        "PYTHON_KEYRING_BACKEND": "westgear_desk.credentials.MemoryKeyring",
-        "WESTGEAR_INTEGRATIONS__SHARESPINE__BASE_URL": big_hub.url + "/api",
-        **{
-            f"WESTGEAR_SECRET_SHARESPINE_{name.upper()}": big_hub.credentials[name]
-            for name in ("tenant", "connection_id", "username", "password")
-        },
-    }
-    env.pop("WESTGEAR_DATABASE_URL", None)
+    env = cli_env(big_hub, tmp_path)
     command = [sys.executable, "-m", "westgear_desk.cli", "sync", "catalog", "--full", "--json"]
     done = subprocess.run(
         [*command, "--database-url", migrated_sqlite_url],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from tests.integration.sync.sharespine.catalog_fixtures import (
     PRODUCTS,
     Hub,
+    cli_env,
     reset_hub,
     serve_hub,
 )
@@ -37,19 +37,7 @@ def hub(hub_server: Hub) -> Hub:
 def _run(
     args: list[str], tmp_path: Path, hub: Hub, db_url: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "WESTGEAR_DATA_DIR": str(tmp_path / "data"),
-        "WESTGEAR_CONFIG_DIR": str(tmp_path / "config"),
-        "WESTGEAR_LOG_DIR": str(tmp_path / "log"),
-        "PYTHON_KEYRING_BACKEND": "westgear_desk.credentials.MemoryKeyring",
-        "WESTGEAR_INTEGRATIONS__SHARESPINE__BASE_URL": hub.url + "/api",
-        **{
-            f"WESTGEAR_SECRET_SHARESPINE_{name.upper()}": hub.credentials[name]
-            for name in ("tenant", "connection_id", "username", "password")
-        },
-    }
-    env.pop("WESTGEAR_DATABASE_URL", None)
+    env = cli_env(hub, tmp_path)
     command = [sys.executable, "-m", "westgear_desk.cli", *args, "--database-url", db_url]
     return subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=180, check=False

@@ -23,7 +23,6 @@ from westgear_desk.domain.catalog_rules import rejected_by_store
 from westgear_desk.integrations.sharespine.client import Page, RecordResult, SharespineClient
 from westgear_desk.integrations.sharespine.contract import (
     DEFAULT_PAGE_SIZE,
-    TOTAL_COUNT_HEADER,
     PageInfo,
     Product,
     format_timestamp,
@@ -52,7 +51,11 @@ from westgear_desk.sync.sharespine.check_process import (
     CheckedRecord,
     PageChecker,
 )
-from westgear_desk.sync.sharespine.prefetch import parallel_pages, parse_product_page
+from westgear_desk.sync.sharespine.prefetch import (
+    parallel_pages,
+    parse_product_page,
+    total_count,
+)
 from westgear_desk.sync.sharespine.stock_price import TargetedOutcome, apply_targeted
 
 log = logging.getLogger(__name__)
@@ -92,7 +95,7 @@ class CatalogSync:
 
         def parse(response: httpx.Response, offset: int) -> Page[Product] | CheckingPage:
             nonlocal checker
-            total = _total_count(response)
+            total = total_count(response)
             if offset == start and self._worth_checking_apart(total, offset):
                 log.info("catalog pages are checked in a separate process (%s products)", total)
                 checker = PageChecker(self._published())
@@ -136,11 +139,6 @@ class CheckingPage:
     body: bytes
     checked: Future[list[CheckedRecord]]
     checker: PageChecker
-
-
-def _total_count(response: httpx.Response) -> int | None:
-    total = response.headers.get(TOTAL_COUNT_HEADER)
-    return int(total) if total and total.isdigit() else None
 
 
 def record_key(record: RecordResult[Product]) -> str:

@@ -86,14 +86,14 @@ def parse_product_page(response: httpx.Response, offset: int, limit: int) -> Pag
     """
     body = response.content
     records = parse_product_records(body)
-    total = response.headers.get(TOTAL_COUNT_HEADER)
-    info = PageInfo(
-        offset=offset,
-        limit=limit,
-        count=len(records),
-        total=int(total) if total and total.isdigit() else None,
-    )
+    info = PageInfo(offset=offset, limit=limit, count=len(records), total=total_count(response))
     return Page(records, info, body)
+
+
+def total_count(response: httpx.Response) -> int | None:
+    """The list's length from `X-Total-Count`, None when absent or not a number."""
+    total = response.headers.get(TOTAL_COUNT_HEADER)
+    return int(total) if total and total.isdigit() else None
 
 
 def parse_product_records(body: bytes) -> list[RecordResult[Product]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,6 +81,24 @@ def serve_hub() -> Iterator[Hub]:
     system = sharespine.build(config)
     with SandboxServer(system.app) as server:
         yield Hub(server.url, dict(system.credentials))
+
+
+def cli_env(hub: Hub, tmp_path: Path) -> dict[str, str]:
+    """Environment for `python -m westgear_desk.cli` against `hub` (secrets from variables)."""
+    env = {
+        **os.environ,
+        "WESTGEAR_DATA_DIR": str(tmp_path / "data"),
+        "WESTGEAR_CONFIG_DIR": str(tmp_path / "config"),
+        "WESTGEAR_LOG_DIR": str(tmp_path / "log"),
+        "PYTHON_KEYRING_BACKEND": "westgear_desk.credentials.MemoryKeyring",
+        "WESTGEAR_INTEGRATIONS__SHARESPINE__BASE_URL": hub.url + "/api",
+        **{
+            f"WESTGEAR_SECRET_SHARESPINE_{name.upper()}": hub.credentials[name]
+            for name in ("tenant", "connection_id", "username", "password")
+        },
+    }
+    env.pop("WESTGEAR_DATABASE_URL", None)
+    return env
 
 
 def reset_hub(hub: Hub) -> Hub:
